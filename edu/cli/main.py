@@ -1,0 +1,37 @@
+"""Entry point of the ``edu`` command: builds the parser from the subcommand modules.
+
+Each subcommand lives in its own module of :mod:`edu.cli` and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` to the callable that
+runs it. The order of :data:`SUBCOMMANDS` is the order shown by ``edu --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Sequence
+
+from edu import __version__
+
+SUBCOMMANDS = (
+    "lab1",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the full ``edu`` parser (also used to document the CLI in the notes)."""
+    parser = argparse.ArgumentParser(
+        prog="edu",
+        description="DNN compression course: labs, training, pruning, quantization.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"edu.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen subcommand; return its exit status."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)

@@ -1,0 +1,134 @@
+"""``edu train``: train a CIFAR ResNet from scratch, or finetune one (float or quantized).
+
+The shape follows the torchvision reference scripts: dashed flags with defaults shown
+in ``--help``, ``--seed``, ``--resume`` from the run's own checkpoint, and an output
+folder holding the weights, the per-epoch history and the command that made them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from edu import __version__
+from edu.cli import _common
+from edu.models import ResNetCIFAR
+from edu.train import fit, load_state_dict, resolve_device, save_checkpoint, seed_everything
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train a CIFAR ResNet (from scratch, or finetune a checkpoint)",
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--num-layers", type=int, default=20, help="ResNet depth, 6n + 2")
+    parser.add_argument("--nbits", type=int, default=None, help="quantize stage convs to N bits")
+    parser.add_argument("--symmetric", action="store_true", help="symmetric quantizer")
+    parser.add_argument("--init", type=Path, default=None, help="start from these weights")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=0.1, help="peak learning rate")
+    parser.add_argument(
+        "--schedule",
+        choices=("onecycle", "cosine", "constant"),
+        default="onecycle",
+        help="learning-rate schedule, stepped every batch",
+    )
+    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint.pt if present"
+    )
+    parser.add_argument("--output-dir", type=Path, default=Path("outputs/train"))
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    _common.add_data_arguments(parser)
+    _common.add_device_argument(parser)
+    parser.set_defaults(func=run_train)
+
+
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, schedule: str, peak_lr: float, total_steps: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """The per-step learning-rate schedule named by ``--schedule``."""
+    if schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=peak_lr, total_steps=total_steps, pct_start=0.15
+        )
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train as the arguments say and write the outputs; return the exit status."""
+    _common.apply_threads(args.threads)
+    device = resolve_device(args.device)
+    generator = seed_everything(args.seed)
+    run_args = _common.write_run_record(args.output_dir, args)
+    train_loader, test_loader = _common.cifar10_loaders(args, device, generator)
+
+    net = ResNetCIFAR(num_layers=args.num_layers, Nbits=args.nbits, symmetric=args.symmetric)
+    if args.init is not None:
+        net.load_state_dict(load_state_dict(args.init))
+    net.to(device)
+    if device.type == "cuda":
+        net.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(
+        net.parameters(),
+        lr=args.lr,
+        momentum=args.momentum,
+        nesterov=args.momentum > 0,
+        weight_decay=args.weight_decay,
+    )
+    scheduler = make_scheduler(optimizer, args.schedule, args.lr, args.epochs * len(train_loader))
+
+    started = time.perf_counter()
+    result = fit(
+        net,
+        optimizer,
+        train_loader,
+        test_loader,
+        epochs=args.epochs,
+        scheduler=scheduler,
+        device=device,
+        checkpoint_path=args.output_dir / "checkpoint.pt",
+        resume=args.resume,
+        generator=generator,
+        args=run_args,
+        mixed_precision=device.type == "cuda",
+        progress=not args.no_progress,
+    )
+    final = result.final
+    meta = {
+        "command": _common.command_line(),
+        "args": run_args,
+        "edu_version": __version__,
+        "torch_version": torch.__version__,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "data": train_loader.source if hasattr(train_loader, "source") else None,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
+        "wall_seconds_all_epochs": round(sum(row["seconds"] for row in result.history), 1),
+        "test_accuracy": final["test_accuracy"],
+        "test_loss": final["test_loss"],
+        "best_test_accuracy": result.best_accuracy,
+        "best_epoch": result.best_epoch,
+    }
+    save_checkpoint(args.output_dir / "model.pt", {"state_dict": net.state_dict(), "meta": meta})
+    _common.write_json(args.output_dir / "metrics.json", {"meta": meta, "history": result.history})
+    print(
+        f"final test accuracy {final['test_accuracy']:.4f} (loss {final['test_loss']:.4f}); "
+        f"best {result.best_accuracy:.4f} at epoch {result.best_epoch}"
+    )
+    print(f"outputs in {args.output_dir.resolve()}")
+    return 0

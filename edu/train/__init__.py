@@ -1,0 +1,25 @@
+"""Training, evaluation and finetuning loops with resumable checkpoints."""
+
+from edu.train._checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_state_dict,
+    save_checkpoint,
+)
+from edu.train._fit import FitResult, fit
+from edu.train._loops import EpochResult, evaluate, train_one_epoch
+from edu.train._runtime import resolve_device, seed_everything
+
+__all__ = [
+    "CheckpointError",
+    "EpochResult",
+    "FitResult",
+    "evaluate",
+    "fit",
+    "load_checkpoint",
+    "load_state_dict",
+    "resolve_device",
+    "save_checkpoint",
+    "seed_everything",
+    "train_one_epoch",
+]

@@ -1,0 +1,75 @@
+"""The epoch loop: best-weights tracking, checkpoints every epoch, exact resume."""
+
+import torch
+from torch import nn
+
+from edu.train import fit, load_checkpoint, seed_everything
+
+
+class _ShuffledBatches:
+    """A minimal loader that reshuffles with ``generator`` every epoch, as BatchLoader does."""
+
+    def __init__(self, x, y, batch_size, generator):
+        self.x, self.y, self.batch_size, self.generator = x, y, batch_size, generator
+
+    def __len__(self):
+        return -(-len(self.y) // self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.y), generator=self.generator)
+        for start in range(0, len(order), self.batch_size):
+            index = order[start : start + self.batch_size]
+            yield self.x[index], self.y[index]
+
+
+def _run(tmp_path, epochs, resume):
+    generator = seed_everything(0)
+    data = torch.Generator().manual_seed(123)
+    x = torch.randn(64, 20, generator=data)
+    y = torch.randint(0, 3, (64,), generator=data)
+    net = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 3))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=4 * 8)
+    result = fit(
+        net,
+        optimizer,
+        _ShuffledBatches(x, y, 8, generator),
+        [(x, y)],
+        epochs=epochs,
+        scheduler=scheduler,
+        checkpoint_path=tmp_path / "checkpoint.pt",
+        resume=resume,
+        generator=generator,
+        progress=False,
+        log=None,
+    )
+    return net, result
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+    """Does stopping after 2 of 4 epochs and resuming give bit-identical weights?"""
+    straight, straight_result = _run(tmp_path / "a", epochs=4, resume=False)
+    _run(tmp_path / "b", epochs=2, resume=False)
+    resumed, resumed_result = _run(tmp_path / "b", epochs=4, resume=True)
+    for a, b in zip(straight.parameters(), resumed.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert [r["test_loss"] for r in resumed_result.history] == [
+        r["test_loss"] for r in straight_result.history
+    ]
+
+
+def test_checkpoint_holds_everything_needed_to_resume(tmp_path):
+    """Does the checkpoint carry model, optimizer, scheduler, epoch, best and RNG state?"""
+    _run(tmp_path, epochs=2, resume=False)
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["epoch"] == 2
+    for key in ("model", "optimizer", "scheduler", "generator_state", "best_state", "args"):
+        assert state[key] is not None, key
+
+
+def test_best_weights_are_those_of_the_best_epoch(tmp_path):
+    """Is best_state the weights of the epoch with the highest test accuracy?"""
+    _, result = _run(tmp_path, epochs=4, resume=False)
+    accuracies = [row["test_accuracy"] for row in result.history]
+    assert result.best_accuracy == max(accuracies)
+    assert result.best_epoch == accuracies.index(max(accuracies)) + 1
