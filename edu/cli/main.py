@@ -13,9 +13,7 @@ from collections.abc import Sequence
 
 from edu import __version__
 
-SUBCOMMANDS = (
-    "lab1",
-)
+SUBCOMMANDS = ("lab1",)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ from torch import nn
 
 from edu.quant import QuantConv2d
 
-__all__ = ["ResNetCIFAR", "BasicBlock"]
+__all__ = ["BasicBlock", "ResNetCIFAR"]
 
 _STAGE_CHANNELS = (16, 32, 64)
 
@@ -130,14 +130,16 @@ class ResNetCIFAR(nn.Module):
     def __init__(
         self,
         num_layers: int = 20,
-        Nbits: int | None = None,  # noqa: N803 - the course's name
+        Nbits: int | None = None,  # the course's name
         symmetric: bool = False,
         quantizer: object | None = None,
         num_classes: int = 10,
     ) -> None:
         super().__init__()
         if num_layers < 8 or (num_layers - 2) % 6:
-            raise ValueError(f"num_layers must be 6n + 2 with n >= 1 (20, 32, ...), got {num_layers}")
+            raise ValueError(
+                f"num_layers must be 6n + 2 with n >= 1 (20, 32, ...), got {num_layers}"
+            )
         blocks_per_stage = (num_layers - 2) // 6
         self.num_layers = num_layers
         self.Nbits = Nbits

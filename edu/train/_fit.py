@@ -129,12 +129,15 @@ def fit(
             "seconds": time.perf_counter() - started,
         }
         result.history.append(row)
-        if epoch >= best_from_epoch and (result.best_epoch < 0 or test.accuracy > result.best_accuracy):
+        if epoch >= best_from_epoch and (
+            result.best_epoch < 0 or test.accuracy > result.best_accuracy
+        ):
             result.best_accuracy, result.best_epoch = test.accuracy, epoch + 1
             result.best_state = _cpu_state(net)
         if log:
             log(
-                f"epoch {epoch + 1:3d}/{epochs}  train loss {train.loss:.4f} acc {train.accuracy:.4f}"
+                f"epoch {epoch + 1:3d}/{epochs}"
+                f"  train loss {train.loss:.4f} acc {train.accuracy:.4f}"
                 f"  test loss {test.loss:.4f} acc {test.accuracy:.4f}  ({row['seconds']:.0f} s)"
             )
         if checkpoint_path is not None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
-import numpy as np
 import torch
 
 __all__ = ["resolve_device", "seed_everything"]
@@ -26,13 +23,11 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch, and return a CPU generator seeded with ``seed``.
+    """Seed torch's global generator and return a CPU generator seeded with ``seed``.
 
     Model initialization draws from torch's global generator; data order and
     augmentation draw from the returned generator, so they do not depend on how many
     numbers the model drew.
     """
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)

@@ -1,0 +1,22 @@
+"""Figures of the course, drawn on :class:`matplotlib.figure.Figure` (no pyplot, no display).
+
+- ``_lab1``: losses on a log axis and weight trajectories of the Lab 1 solvers.
+"""
+
+from edu.plots._lab1 import (
+    LOSS_FLOOR,
+    plot_loss_family,
+    plot_run,
+    plot_weights_family,
+    run_label,
+    save_figure,
+)
+
+__all__ = [
+    "LOSS_FLOOR",
+    "plot_loss_family",
+    "plot_run",
+    "plot_weights_family",
+    "run_label",
+    "save_figure",
+]
