@@ -9,18 +9,28 @@ step is treated as the identity, so the gradient reaches the float weights uncha
 
 from __future__ import annotations
 
+import operator
+
 import torch
 
 __all__ = ["STE", "quantize_weights"]
 
 
-def _check_bit(bit: int | None) -> None:
+def _check_bit(bit: object, symmetric: bool) -> int | None:
+    """Return ``bit`` as an int (NumPy integers accepted) or None, or raise a clear error."""
     if bit is None:
-        return
-    if isinstance(bit, bool) or not isinstance(bit, int):
-        raise TypeError(f"bit must be an int or None, got {type(bit).__name__}")
+        return None
+    if isinstance(bit, bool):
+        raise TypeError("bit must be an int or None, got bool")
+    try:
+        bit = operator.index(bit)
+    except TypeError:
+        raise TypeError(f"bit must be an int or None, got {type(bit).__name__}") from None
     if bit < 0:
         raise ValueError(f"bit must be >= 0 (or None for no quantization), got {bit}")
+    if symmetric and bit == 1:
+        raise ValueError("symmetric quantization needs bit >= 2 (one level each side of 0)")
+    return bit
 
 
 def quantize_weights(w: torch.Tensor, bit: int | None, symmetric: bool = False) -> torch.Tensor:
@@ -64,7 +74,7 @@ def quantize_weights(w: torch.Tensor, bit: int | None, symmetric: bool = False) 
     >>> quantize_weights(w, 2, symmetric=True)
     tensor([ 0., -1.,  0.,  1.])
     """
-    _check_bit(bit)
+    bit = _check_bit(bit, symmetric)
     if bit is None:
         return w.clone()
     if bit == 0:
@@ -74,8 +84,6 @@ def quantize_weights(w: torch.Tensor, bit: int | None, symmetric: bool = False) 
     if nonzero.numel() == 0:
         return torch.zeros_like(w)
     if symmetric:
-        if bit < 2:
-            raise ValueError("symmetric quantization needs bit >= 2 (one level each side of 0)")
         steps = 2 ** (bit - 1) - 1
         scale = nonzero.abs().max()
         quantized = torch.round(w / scale * steps) / steps * scale

@@ -21,7 +21,9 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
+from edu.prune import plain_state_dict
 from edu.train._checkpoint import load_checkpoint, save_checkpoint
 from edu.train._loops import evaluate, train_one_epoch
 
@@ -44,7 +46,10 @@ class FitResult:
 
 
 def _cpu_state(net: nn.Module) -> dict[str, torch.Tensor]:
-    return {key: value.detach().to("cpu", copy=True) for key, value in net.state_dict().items()}
+    """The weights as a plain CPU state dict (masks folded in), loadable into a bare model."""
+    return {
+        key: value.detach().to("cpu", copy=True) for key, value in plain_state_dict(net).items()
+    }
 
 
 def fit(
@@ -83,7 +88,8 @@ def fit(
         the best from the epoch where the final mask is enforced).
     checkpoint_path : path, optional
         Written after every epoch: model, optimizer, scheduler, epoch, history, best
-        weights, the data generator's state and ``args``.
+        weights, the data generator's state and ``args``. Weights are saved as plain
+        state dicts (pruning masks folded in), so they load into a bare model.
     resume : bool
         Continue from ``checkpoint_path`` if it exists.
     generator : torch.Generator, optional
@@ -168,6 +174,12 @@ def _restore(
     result: FitResult,
 ) -> int:
     """Load a checkpoint written by :func:`fit` into the live objects; return its epoch."""
+    if any(parametrize.is_parametrized(module) for module in net.modules()):
+        raise ValueError(
+            "cannot resume into a model with attached masks: checkpoints hold plain weights. "
+            "Resume into the bare model and rebuild the masks from its non-zeros "
+            "(edu.prune.masks_from_nonzeros) in before_epoch."
+        )
     state = load_checkpoint(checkpoint_path)
     net.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])

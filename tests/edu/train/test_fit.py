@@ -73,3 +73,29 @@ def test_best_weights_are_those_of_the_best_epoch(tmp_path):
     accuracies = [row["test_accuracy"] for row in result.history]
     assert result.best_accuracy == max(accuracies)
     assert result.best_epoch == accuracies.index(max(accuracies)) + 1
+
+
+def test_masked_finetuning_checkpoints_hold_plain_weights(tmp_path):
+    """Do checkpoints of a model with attached masks load into a bare model, zeros kept?"""
+    from edu.prune import prepare, prune_by_percentage
+
+    generator = seed_everything(0)
+    x, y = torch.randn(32, 20), torch.randint(0, 3, (32,))
+    net = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 3))
+    prune_by_percentage(net[0], 50)
+    prepare(net)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    fit(
+        net,
+        optimizer,
+        _ShuffledBatches(x, y, 8, generator),
+        [(x, y)],
+        epochs=1,
+        checkpoint_path=tmp_path / "c.pt",
+        progress=False,
+        log=None,
+    )
+    state = load_checkpoint(tmp_path / "c.pt")
+    bare = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 3))
+    bare.load_state_dict(state["model"])
+    assert (bare[0].weight == 0).float().mean() >= 0.5

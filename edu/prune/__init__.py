@@ -1,0 +1,55 @@
+"""Magnitude pruning of the CIFAR ResNet: thresholds, masks, schedules, report (Lab 2).
+
+- :func:`prunable_layers` says which layers are pruned (not the ``id_mapping``
+  shortcuts);
+- :func:`prune_by_percentage` (one threshold per layer) and
+  :func:`global_prune_by_percentage` (one for all) zero the small weights;
+- :func:`prepare`, :func:`apply_masks`, :func:`squash_mask` keep them at zero during
+  finetuning, in the shape of :mod:`torch.ao.pruning`; :class:`MagnitudePruner`
+  drives them from a schedule;
+- :func:`iterative_sparsity` and :func:`cubic_sparsity` are the schedules (percent);
+- :func:`sparsity_report` counts the zeros.
+"""
+
+from edu.prune._layers import prunable_layers
+from edu.prune._magnitude import (
+    GlobalPruning,
+    global_prune_by_percentage,
+    percentile,
+    prune_by_percentage,
+)
+from edu.prune._masks import (
+    WeightMask,
+    apply_masks,
+    get_mask,
+    masks_from_nonzeros,
+    plain_state_dict,
+    prepare,
+    squash_mask,
+    update_masks,
+)
+from edu.prune._pruner import MagnitudePruner
+from edu.prune._report import LayerSparsity, SparsityReport, sparsity_report
+from edu.prune._schedules import cubic_sparsity, iterative_sparsity
+
+__all__ = [
+    "GlobalPruning",
+    "LayerSparsity",
+    "MagnitudePruner",
+    "SparsityReport",
+    "WeightMask",
+    "apply_masks",
+    "cubic_sparsity",
+    "get_mask",
+    "global_prune_by_percentage",
+    "iterative_sparsity",
+    "masks_from_nonzeros",
+    "percentile",
+    "plain_state_dict",
+    "prepare",
+    "prunable_layers",
+    "prune_by_percentage",
+    "sparsity_report",
+    "squash_mask",
+    "update_masks",
+]

@@ -1,0 +1,84 @@
+"""How many distinct weight values the quantized layers use (checks of Lab 3).
+
+An ``N``-bit asymmetric quantizer gives at most :math:`2^N` distinct non-zero values
+per layer, plus 0 when the layer is pruned; a symmetric one at most :math:`2^N - 1`
+values including 0. Counting them on a checkpoint shows whether it was quantized.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from edu.quant._layers import QuantConv2d, QuantLinear
+
+__all__ = ["count_levels", "count_weight_levels", "quantized_layers"]
+
+
+def quantized_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The ``(name, module)`` pairs of the layers that quantize their weights.
+
+    Parameters
+    ----------
+    net : nn.Module
+
+    Returns
+    -------
+    list of (str, nn.Module)
+        Every :class:`QuantConv2d` and :class:`QuantLinear` with ``nbits`` not
+        ``None``, in module order.
+
+    Examples
+    --------
+    >>> net = torch.nn.Sequential(QuantLinear(3, 2, nbits=4), QuantLinear(2, 1, nbits=None))
+    >>> [name for name, _ in quantized_layers(net)]
+    ['0']
+    """
+    return [
+        (name, module)
+        for name, module in net.named_modules()
+        if isinstance(module, (QuantConv2d, QuantLinear)) and module.nbits is not None
+    ]
+
+
+def count_levels(tensor: torch.Tensor) -> int:
+    """Number of distinct values in ``tensor`` (``-0.0`` and ``0.0`` count as one).
+
+    Examples
+    --------
+    >>> count_levels(torch.tensor([0.0, -0.0, 0.5, 0.5, -1.0]))
+    3
+    """
+    return int(torch.unique(tensor.detach() + 0.0).numel())
+
+
+def count_weight_levels(net: nn.Module) -> dict[str, int]:
+    """Distinct values of each quantized layer's weight, as the forward pass uses it.
+
+    Parameters
+    ----------
+    net : nn.Module
+
+    Returns
+    -------
+    dict of str to int
+        ``{name: count_levels(layer.quantized_weight())}`` for the layers of
+        :func:`quantized_layers`.
+
+    Notes
+    -----
+    At most :math:`2^N` (asymmetric) or :math:`2^N - 1` (symmetric) levels, plus
+    one for the zeros of a pruned layer in the asymmetric case. Course notes,
+    chapter 'Fixed-point quantization'.
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(QuantLinear(100, 10, nbits=2))
+    >>> count_weight_levels(net)
+    {'0': 4}
+    """
+    with torch.no_grad():
+        return {
+            name: count_levels(layer.quantized_weight()) for name, layer in quantized_layers(net)
+        }
