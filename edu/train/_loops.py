@@ -41,6 +41,7 @@ def train_one_epoch(
     loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
     optimizer: torch.optim.Optimizer,
     *,
+    criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     after_step: Callable[[nn.Module], None] | None = None,
     device: torch.device | str = "cpu",
@@ -57,6 +58,8 @@ def train_one_epoch(
     loader : iterable of (x, y)
         Batches already on ``device`` or movable there.
     optimizer : torch.optim.Optimizer
+    criterion : callable, optional
+        Loss ``criterion(logits, y)``; default cross-entropy.
     scheduler : LRScheduler, optional
         Stepped after every optimizer step (schedules are defined per step).
     after_step : callable, optional
@@ -74,6 +77,7 @@ def train_one_epoch(
         Loss and accuracy of the batches as seen during training (before each step).
     """
     device = torch.device(device)
+    criterion = criterion or F.cross_entropy
     net.train()
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -82,7 +86,7 @@ def train_one_epoch(
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with _autocast(device, mixed_precision):
             logits = net(x)
-            loss = F.cross_entropy(logits, y)
+            loss = criterion(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
