@@ -34,7 +34,7 @@ def _project_digest() -> str:
 
 def ensure_environment() -> Path:
     """Create ``.venv`` and install the package with its extras unless already current."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run by whatever python3 the user has
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not _venv_python().exists():
         print(f"[dev] creating virtual environment in {VENV}", flush=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Sequence
 
 from edu import __version__
 
-SUBCOMMANDS = ("lab1",)
+SUBCOMMANDS = ("lab1", "train", "evaluate", "prune", "quantize")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` and run the chosen subcommand; return its exit status."""
+    """Parse ``argv`` and run the chosen subcommand; return its exit status.
+
+    Errors about the user's input (missing data, an unreadable checkpoint, weights of
+    another model) are printed as one line and give exit status 2, as argparse does for
+    bad options; anything else is a bug and keeps its traceback.
+    """
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"edu {args.command}: error: {error}", file=sys.stderr)
+        return 2

@@ -17,7 +17,14 @@ import torch
 from edu import __version__
 from edu.cli import _common
 from edu.models import ResNetCIFAR
-from edu.train import fit, load_state_dict, resolve_device, save_checkpoint, seed_everything
+from edu.train import (
+    fit,
+    load_checkpoint,
+    load_state_dict,
+    resolve_device,
+    save_checkpoint,
+    seed_everything,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,8 +74,44 @@ def make_scheduler(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
+# Arguments that define the run: a resumed run must use the same values, or its
+# schedule and data would not be those of the checkpoint.
+_RUN_DEFINING = (
+    "num_layers",
+    "nbits",
+    "symmetric",
+    "epochs",
+    "batch_size",
+    "lr",
+    "schedule",
+    "momentum",
+    "weight_decay",
+    "seed",
+    "limit_train",
+)
+
+
+def check_resumable(checkpoint: Path, args: argparse.Namespace) -> None:
+    """Refuse to resume ``checkpoint`` with arguments that define a different run."""
+    saved = load_checkpoint(checkpoint).get("args", {})
+    changed = [
+        f"--{key.replace('_', '-')} {saved[key]!r} -> {getattr(args, key)!r}"
+        for key in _RUN_DEFINING
+        if key in saved and saved[key] != getattr(args, key)
+    ]
+    if changed:
+        raise ValueError(
+            f"cannot resume {checkpoint}: it was written by a different run ("
+            + ", ".join(changed)
+            + "); repeat the original command with --resume, or use another --output-dir"
+        )
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Train as the arguments say and write the outputs; return the exit status."""
+    checkpoint = args.output_dir / "checkpoint.pt"
+    if args.resume and checkpoint.exists():
+        check_resumable(checkpoint, args)
     _common.apply_threads(args.threads)
     device = resolve_device(args.device)
     generator = seed_everything(args.seed)
@@ -78,9 +121,7 @@ def run_train(args: argparse.Namespace) -> int:
     net = ResNetCIFAR(num_layers=args.num_layers, Nbits=args.nbits, symmetric=args.symmetric)
     if args.init is not None:
         net.load_state_dict(load_state_dict(args.init))
-    net.to(device)
-    if device.type == "cuda":
-        net.to(memory_format=torch.channels_last)
+    net.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(
         net.parameters(),
         lr=args.lr,
@@ -99,7 +140,7 @@ def run_train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         scheduler=scheduler,
         device=device,
-        checkpoint_path=args.output_dir / "checkpoint.pt",
+        checkpoint_path=checkpoint,
         resume=args.resume,
         generator=generator,
         args=run_args,
@@ -111,7 +152,7 @@ def run_train(args: argparse.Namespace) -> int:
         "command": _common.command_line(),
         "args": run_args,
         "edu_version": __version__,
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
         "data": train_loader.source if hasattr(train_loader, "source") else None,
@@ -124,7 +165,10 @@ def run_train(args: argparse.Namespace) -> int:
         "best_test_accuracy": result.best_accuracy,
         "best_epoch": result.best_epoch,
     }
-    save_checkpoint(args.output_dir / "model.pt", {"state_dict": net.state_dict(), "meta": meta})
+    save_checkpoint(
+        args.output_dir / "model.pt",
+        {"state_dict": {k: v.cpu() for k, v in net.state_dict().items()}, "meta": meta},
+    )
     _common.write_json(args.output_dir / "metrics.json", {"meta": meta, "history": result.history})
     print(
         f"final test accuracy {final['test_accuracy']:.4f} (loss {final['test_loss']:.4f}); "

@@ -100,3 +100,28 @@ def test_student_quantizer_is_used():
 
     ResNetCIFAR(Nbits=5, symmetric=True, quantizer=quantizer)(torch.zeros(1, 3, 32, 32))
     assert len(calls) == 20 and set(calls) == {(5, True)}
+
+
+def test_rebuild_from_weights_alone():
+    """Does a state dict give back a model of the same depth computing the same thing?"""
+    from edu.models import resnet_from_state_dict
+
+    torch.manual_seed(0)
+    original = ResNetCIFAR(num_layers=32).eval()
+    rebuilt = resnet_from_state_dict(original.state_dict()).eval()
+    assert rebuilt.num_layers == 32
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(rebuilt(x), original(x))
+
+
+def test_wrong_weights_are_reported():
+    """Are weights of another shape or model refused with a clear error?"""
+    from edu.models import resnet_from_state_dict
+
+    state = ResNetCIFAR().state_dict()
+    state["final_fc.linear.weight"] = torch.zeros(5, 64)
+    with pytest.raises(ValueError, match="do not fit"):
+        resnet_from_state_dict(state)
+    with pytest.raises(ValueError, match="not those of a CIFAR ResNet"):
+        resnet_from_state_dict({"weight": torch.zeros(3)})

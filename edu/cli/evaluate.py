@@ -1,0 +1,87 @@
+"""``edu evaluate``: test loss, accuracy, per-layer sparsity and weight levels of a checkpoint.
+
+Any checkpoint the package writes (training checkpoint, weights file, bare state dict)
+is read with ``weights_only=True``; ``--nbits`` evaluates it as a quantized model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from edu.cli import _common
+from edu.models import resnet_from_state_dict
+from edu.prune import sparsity_report
+from edu.quant import count_weight_levels
+from edu.train import evaluate, load_state_dict, resolve_device
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``evaluate`` subcommand."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="evaluate a checkpoint on the CIFAR-10 test set",
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("checkpoint", type=Path, help="weights to evaluate")
+    parser.add_argument("--nbits", type=int, default=None, help="quantize stage convs to N bits")
+    parser.add_argument("--symmetric", action="store_true", help="symmetric quantizer")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    _common.add_data_arguments(parser)
+    _common.add_device_argument(parser)
+    parser.set_defaults(func=run_evaluate)
+
+
+def summarize(net: nn.Module, loader, device: torch.device) -> dict[str, Any]:
+    """Test loss and accuracy, per-layer sparsity and weight levels of ``net``."""
+    net.to(device, memory_format=torch.channels_last)
+    result = evaluate(net, loader, device=device, mixed_precision=device.type == "cuda")
+    return {
+        "num_images": result.num_images,
+        "test_loss": result.loss,
+        "test_accuracy": result.accuracy,
+        "sparsity": sparsity_report(net).as_dict(),
+        "weight_levels": count_weight_levels(net),
+    }
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate ``args.checkpoint`` and print the summary as text or JSON."""
+    _common.apply_threads(args.threads)
+    device = resolve_device(args.device)
+    net = resnet_from_state_dict(
+        load_state_dict(args.checkpoint), Nbits=args.nbits, symmetric=args.symmetric
+    )
+    loader = _common.cifar10_test_loader(args, device)
+    summary = {
+        "checkpoint": str(args.checkpoint),
+        "nbits": args.nbits,
+        "symmetric": args.symmetric,
+        **summarize(net, loader, device),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{summary['checkpoint']}: {summary['num_images']} CIFAR-10 test images")
+    print(f"test loss {summary['test_loss']:.4f}  accuracy {summary['test_accuracy']:.4f}")
+    print(layer_table(summary))
+    return 0
+
+
+def layer_table(summary: dict[str, Any]) -> str:
+    """Per-layer sparsity with the weight levels of quantized layers, as an aligned table."""
+    levels = summary["weight_levels"]
+    rows = [f"{'layer':28s} {'weights':>8s} {'sparsity':>8s} {'levels':>6s}"]
+    for layer in summary["sparsity"]["layers"]:
+        count = levels.get(layer["name"], "-")
+        rows.append(
+            f"{layer['name']:28s} {layer['weights']:8d} {layer['sparsity']:8.3f} {count!s:>6s}"
+        )
+    rows.append(f"{'total':28s} {'':8s} {summary['sparsity']['total_sparsity']:8.3f}")
+    return "\n".join(rows)

@@ -1,0 +1,138 @@
+"""``edu train``, ``evaluate``, ``prune`` and ``quantize`` end to end on a tiny fake CIFAR-10."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from edu.cli.main import main
+from edu.data import CIFAR10_CLASSES
+from edu.train import load_checkpoint
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory):
+    """An image-folder CIFAR-10 with 4 training and 2 test images per class (lossless PNG)."""
+    root = tmp_path_factory.mktemp("fake-cifar")
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 4), ("test", 2)):
+        for name in CIFAR10_CLASSES:
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            for index in range(count):
+                pixels = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / f"{index:04d}.png")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDU_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _data(root):
+    return ["--data-root", str(root), "--device", "cpu"]
+
+
+def test_train_writes_weights_metadata_and_resumes(data_root, tmp_path, capsys, monkeypatch):
+    """Does an interrupted `edu train` resume to the end and write all its outputs?"""
+    import edu.train._fit as fit_module
+
+    out = tmp_path / "run"
+    command = ["train", "--epochs", "2", *_data(data_root), "--batch-size", "16"]
+    command += ["--output-dir", str(out), "--no-progress", "--resume"]
+    save = fit_module.save_checkpoint
+
+    def save_then_stop(*args, **kwargs):
+        save(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fit_module, "save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        main(command)
+    monkeypatch.setattr(fit_module, "save_checkpoint", save)
+    assert load_checkpoint(out / "checkpoint.pt")["epoch"] == 1
+    assert not (out / "model.pt").exists()
+    assert main(command) == 0
+    assert "resumed" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [row["epoch"] for row in metrics["history"]] == [1, 2]
+    assert metrics["meta"]["test_accuracy"] == metrics["history"][-1]["test_accuracy"]
+    assert (out / "command.txt").read_text().startswith("edu ")
+    assert set(load_checkpoint(out / "model.pt")) >= {"state_dict", "meta"}
+
+
+def test_resume_with_other_arguments_is_refused(data_root, tmp_path, capsys):
+    """Is resuming a checkpoint with a different --epochs an error naming the change?"""
+    out = tmp_path / "run"
+    common = [*_data(data_root), "--batch-size", "16", "--output-dir", str(out), "--no-progress"]
+    assert main(["train", "--epochs", "1", *common]) == 0
+    assert main(["train", "--epochs", "3", "--resume", *common]) == 2
+    assert "--epochs 1 -> 3" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    """Random ResNet-20 weights saved as a weights file."""
+    from edu.models import ResNetCIFAR
+    from edu.train import save_checkpoint
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "model.pt"
+    return save_checkpoint(path, {"state_dict": ResNetCIFAR().state_dict()})
+
+
+def test_evaluate_reports_accuracy_sparsity_and_levels(data_root, weights, capsys):
+    """Does `edu evaluate --json` give loss, accuracy, 20 layers and the level counts?"""
+    assert main(["evaluate", str(weights), "--nbits", "3", "--json", *_data(data_root)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["num_images"] == 20
+    assert 0.0 <= summary["test_accuracy"] <= 1.0
+    assert len(summary["sparsity"]["layers"]) == 20
+    assert len(summary["weight_levels"]) == 20
+    assert max(summary["weight_levels"].values()) <= 2**3
+
+
+def test_prune_writes_one_checkpoint_per_sparsity(data_root, weights, tmp_path):
+    """Does `edu prune` reach each q per layer and write its table and checkpoints?"""
+    out = tmp_path / "prune"
+    assert (
+        main(
+            ["prune", str(weights), "--q", "30", "70", "--output-dir", str(out), *_data(data_root)]
+        )
+        == 0
+    )
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert [row["q"] for row in rows] == [30.0, 70.0]
+    for row in rows:
+        for layer in row["sparsity"]["layers"]:
+            assert layer["sparsity"] == pytest.approx(row["q"] / 100, abs=0.01)
+        assert (out / row["checkpoint"]).exists()
+    assert "| q (%)" in (out / "results.md").read_text()
+
+
+def test_quantize_keeps_level_counts_within_the_bit_budget(data_root, weights, tmp_path):
+    """Does `edu quantize` evaluate every bit width with at most 2^N levels per layer?"""
+    out = tmp_path / "quant"
+    args = ["quantize", str(weights), "--nbits", "4", "2", "--symmetric", "--output-dir", str(out)]
+    assert main([*args, *_data(data_root)]) == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    for row in rows:
+        assert max(row["weight_levels"].values()) <= 2 ** row["nbits"] - 1
+
+
+def test_unreadable_checkpoint_is_a_clear_error(data_root, tmp_path, capsys):
+    """Is a garbage checkpoint reported in one line with exit status 2, not a traceback?"""
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    assert main(["evaluate", str(bad), *_data(data_root)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("edu evaluate: error: checkpoint") and "cannot be loaded" in error
+
+
+def test_missing_data_is_a_clear_error(weights, tmp_path, capsys):
+    """Does an empty data root give the data layer's message, not a traceback?"""
+    assert main(["evaluate", str(weights), "--data-root", str(tmp_path)]) == 2
+    assert "edu evaluate: error:" in capsys.readouterr().err
