@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +66,13 @@ def apply_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def command_line() -> str:
-    """The command that is running, quoted so that it can be pasted into a shell."""
-    return shlex.join(["edu", *sys.argv[1:]])
+def command_line(args: argparse.Namespace) -> str:
+    """The command that is running, quoted so that it can be pasted into a shell.
+
+    Built from the arguments :func:`edu.cli.main.main` parsed (kept as ``args.argv``),
+    not from ``sys.argv``, so that it is right when ``main`` is called in-process.
+    """
+    return shlex.join(["edu", *args.argv])
 
 
 def write_json(path: Path, payload: Any) -> Path:
@@ -82,12 +85,13 @@ def write_json(path: Path, payload: Any) -> Path:
 def write_run_record(output_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Write ``command.txt`` beside a run's outputs and return the arguments as plain values."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "command.txt").write_text(command_line() + "\n")
+    (output_dir / "command.txt").write_text(command_line(args) + "\n")
     plain = {
         key: (str(value) if isinstance(value, Path) else value)
         for key, value in vars(args).items()
-        if key != "func"
+        if key not in {"func", "argv"}
     }
+    plain["command"] = command_line(args)
     plain["edu_version"] = __version__
     return plain
 
@@ -141,8 +145,12 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def write_results(output_dir: Path, table: str, payload: Any) -> None:
-    """Write ``results.md`` (the table under the command that made it) and ``results.json``."""
+def write_results(output_dir: Path, table: str, payload: dict[str, Any]) -> None:
+    """Write ``results.md`` (the table under the command that made it) and ``results.json``.
+
+    The command is ``payload["args"]["command"]``, as :func:`write_run_record` records it.
+    """
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "results.md").write_text(f"Command: `{command_line()}`\n\n{table}\n")
+    command = payload["args"]["command"]
+    (output_dir / "results.md").write_text(f"Command: `{command}`\n\n{table}\n")
     write_json(output_dir / "results.json", payload)

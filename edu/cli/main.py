@@ -37,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     another model) are printed as one line and give exit status 2, as argparse does for
     bad options; anything else is a bug and keeps its traceback.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError) as error:

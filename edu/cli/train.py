@@ -149,7 +149,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     final = result.final
     meta = {
-        "command": _common.command_line(),
+        "command": run_args["command"],
         "args": run_args,
         "edu_version": __version__,
         "torch_version": str(torch.__version__),

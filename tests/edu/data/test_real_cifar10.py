@@ -34,7 +34,7 @@ def test_split_sizes_and_classes(splits, split):
     assert data.images.shape == (SIZES[split], 3, 32, 32)
     assert data.images.dtype == torch.uint8 and data.labels.dtype == torch.int64
     assert torch.bincount(data.labels, minlength=10).tolist() == [SIZES[split] // 10] * 10
-    assert str(find_data_root()) in data.source
+    assert str(find_data_root().resolve()) in data.source
 
 
 def test_training_pixel_statistics(splits):
