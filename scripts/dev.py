@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -28,6 +29,14 @@ def _venv_python() -> Path:
     return VENV / "bin" / "python"
 
 
+def _has_pip() -> bool:
+    """Whether ``.venv`` exists and its pip works (a failed first set-up leaves neither)."""
+    if not _venv_python().exists():
+        return False
+    check = [str(_venv_python()), "-m", "pip", "--version"]
+    return subprocess.run(check, capture_output=True, check=False).returncode == 0
+
+
 def _project_digest() -> str:
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
 
@@ -36,9 +45,16 @@ def ensure_environment() -> Path:
     """Create ``.venv`` and install the package with its extras unless already current."""
     if sys.version_info < (3, 11):  # noqa: UP036 - run by whatever python3 the user has
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
-    if not _venv_python().exists():
+    if not _has_pip():
         print(f"[dev] creating virtual environment in {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        except subprocess.CalledProcessError:
+            shutil.rmtree(VENV, ignore_errors=True)
+            sys.exit(
+                "[dev] could not create a virtual environment with pip; on Debian or Ubuntu "
+                "install the venv module first: sudo apt-get install python3-venv"
+            )
     if STAMP.exists() and STAMP.read_text() == _project_digest():
         return _venv_python()
     print("[dev] installing the package (editable) with its test and docs extras", flush=True)

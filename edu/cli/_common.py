@@ -21,6 +21,8 @@ __all__ = [
     "cifar10_test_loader",
     "command_line",
     "markdown_table",
+    "positive_float",
+    "positive_int",
     "write_json",
     "write_results",
     "write_run_record",
@@ -66,6 +68,22 @@ def apply_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a float > 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
 def command_line(args: argparse.Namespace) -> str:
     """The command that is running, quoted so that it can be pasted into a shell.
 
@@ -101,7 +119,8 @@ def cifar10_loaders(
 ) -> tuple[BatchLoader, BatchLoader]:
     """Training and test loaders of CIFAR-10 as the data options of ``args`` say.
 
-    The test loader uses ``args.test_batch_size`` when the command has it, else 1,000.
+    ``--limit-train`` / ``--limit-test`` keep the first images, which are class-balanced
+    (the data layer interleaves the classes).
     """
     train = load_cifar10("train", args.data_root, download=args.download)
     train_loader = BatchLoader(

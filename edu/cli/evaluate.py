@@ -41,12 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def summarize(net: nn.Module, loader, device: torch.device) -> dict[str, Any]:
     """Test loss and accuracy, per-layer sparsity and weight levels of ``net``."""
     net.to(device, memory_format=torch.channels_last)
-    result = evaluate(net, loader, device=device, mixed_precision=device.type == "cuda")
+    result = evaluate(net, loader, device=device)
     return {
         "num_images": result.num_images,
         "test_loss": result.loss,
         "test_accuracy": result.accuracy,
-        "sparsity": sparsity_report(net).as_dict(),
+        "sparsity": sparsity_report(
+            net, quantized=getattr(net, "Nbits", None) is not None
+        ).as_dict(),
         "weight_levels": count_weight_levels(net),
     }
 

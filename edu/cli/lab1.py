@@ -25,25 +25,24 @@ from matplotlib.figure import Figure
 from tqdm import tqdm
 
 from edu import __version__
+from edu.cli import _common
 from edu.plots import plot_loss_family, plot_run, plot_weights_family, run_label, save_figure
 from edu.sparse import LAB1_PARTS, LabPart, RunResult, run_part
 
 COMPARE_STEPS = 20
 """How many first steps the (f)-versus-(c) comparison shows."""
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+COMPARISONS = (
+    ("e_vs_d", ("d", "e"), "L1: proximal gradient (e) vs subgradient (d)", None),
+    ("f_vs_e", ("e", "f"), "trimmed L1 (f) vs L1 proximal gradient (e)", None),
+    (
+        f"f_vs_c_first{COMPARE_STEPS}",
+        ("c", "f"),
+        f"first {COMPARE_STEPS} steps: trimmed L1 (f) vs projected GD (c)",
+        COMPARE_STEPS,
+    ),
+)
+"""The comparisons the spec asks for: (file stem, parts overlaid, title, steps shown)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,9 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder for the figures, summary.json and command.txt (created if missing)",
     )
     parser.add_argument(
-        "--steps", type=_positive_int, default=200, help="gradient steps of every run"
+        "--steps", type=_common.positive_int, default=200, help="gradient steps of every run"
     )
-    parser.add_argument("--lr", type=_positive_float, default=0.02, help="step size mu")
+    parser.add_argument("--lr", type=_common.positive_float, default=0.02, help="step size mu")
     parser.set_defaults(func=run_lab1)
 
 
@@ -152,11 +151,10 @@ def run_lab1(args: argparse.Namespace) -> int:
             records.append(_record(part, result, figures))
         save(plot_loss_family(results, title=part.title), f"{part.name}_family.png")
 
-    early = [*by_part["c"], *by_part["f"]]
-    title = f"first {COMPARE_STEPS} steps: trimmed L1 (f) vs projected GD (c)"
-    stem = f"f_vs_c_first{COMPARE_STEPS}"
-    save(plot_loss_family(early, title=title, max_step=COMPARE_STEPS), f"{stem}_loss.png")
-    save(plot_weights_family(early, title=title, max_step=COMPARE_STEPS), f"{stem}_weights.png")
+    for stem, parts, title, max_step in COMPARISONS:
+        runs = [result for part in parts for result in by_part[part]]
+        save(plot_loss_family(runs, title=title, max_step=max_step), f"{stem}_loss.png")
+        save(plot_weights_family(runs, title=title, max_step=max_step), f"{stem}_weights.png")
 
     summary = {
         "package": "edu-dnn-compression",

@@ -17,6 +17,7 @@ import torch
 from edu import __version__
 from edu.cli import _common
 from edu.models import ResNetCIFAR
+from edu.prune import apply_masks, masks_from_nonzeros
 from edu.train import (
     fit,
     load_checkpoint,
@@ -39,16 +40,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--nbits", type=int, default=None, help="quantize stage convs to N bits")
     parser.add_argument("--symmetric", action="store_true", help="symmetric quantizer")
     parser.add_argument("--init", type=Path, default=None, help="start from these weights")
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.1, help="peak learning rate")
+    parser.add_argument(
+        "--keep-mask",
+        action="store_true",
+        help="keep the zero weights of --init at exactly 0 (mask re-applied after every step)",
+    )
+    parser.add_argument("--epochs", type=_common.positive_int, default=40)
+    parser.add_argument("--batch-size", type=_common.positive_int, default=128)
+    parser.add_argument("--lr", type=_common.positive_float, default=0.1, help="peak learning rate")
     parser.add_argument(
         "--schedule",
         choices=("onecycle", "cosine", "constant"),
         default="onecycle",
         help="learning-rate schedule, stepped every batch",
     )
-    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (Nesterov)")
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -87,7 +93,10 @@ _RUN_DEFINING = (
     "momentum",
     "weight_decay",
     "seed",
+    "init",
+    "keep_mask",
     "limit_train",
+    "limit_test",
 )
 
 
@@ -118,9 +127,12 @@ def run_train(args: argparse.Namespace) -> int:
     run_args = _common.write_run_record(args.output_dir, args)
     train_loader, test_loader = _common.cifar10_loaders(args, device, generator)
 
+    if args.keep_mask and args.init is None:
+        raise ValueError("--keep-mask keeps the zeros of --init weights: give --init")
     net = ResNetCIFAR(num_layers=args.num_layers, Nbits=args.nbits, symmetric=args.symmetric)
     if args.init is not None:
         net.load_state_dict(load_state_dict(args.init))
+    masks = masks_from_nonzeros(net) if args.keep_mask else None
     net.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(
         net.parameters(),
@@ -142,6 +154,7 @@ def run_train(args: argparse.Namespace) -> int:
         device=device,
         checkpoint_path=checkpoint,
         resume=args.resume,
+        after_step=(lambda model: apply_masks(model, masks)) if masks is not None else None,
         generator=generator,
         args=run_args,
         mixed_precision=device.type == "cuda",

@@ -124,7 +124,7 @@ def fit(
             progress=progress,
             description=f"epoch {epoch + 1}/{epochs}",
         )
-        test = evaluate(net, test_loader, device=device, mixed_precision=mixed_precision)
+        test = evaluate(net, test_loader, device=device)
         row = {
             "epoch": epoch + 1,
             "lr": optimizer.param_groups[0]["lr"],

@@ -108,11 +108,34 @@ def evaluate(
     loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
     *,
     device: torch.device | str = "cpu",
-    mixed_precision: bool = False,
     progress: bool = False,
     description: str = "test",
 ) -> EpochResult:
-    """Mean cross-entropy loss and top-1 accuracy of ``net`` (in eval mode) on ``loader``."""
+    """Mean cross-entropy loss and top-1 accuracy of ``net`` (in eval mode) on ``loader``.
+
+    Parameters
+    ----------
+    net : nn.Module
+        Evaluated in eval mode; its previous mode is restored afterwards.
+    loader : iterable of (x, y)
+    device : torch.device or str
+    progress : bool
+        Show a tqdm bar.
+    description : str
+        Label of the bar.
+
+    Returns
+    -------
+    EpochResult
+        ``loss`` is the mean cross-entropy over all images, ``accuracy`` the fraction
+        whose arg-max logit is the label.
+
+    Notes
+    -----
+    Always in float32, also on a GPU: under bfloat16 autocast the weights of a
+    quantized model would leave their N-bit grid (bfloat16 keeps 8 significant bits),
+    and one checkpoint would score differently on a CPU and a GPU.
+    """
     device = torch.device(device)
     was_training = net.training
     net.eval()
@@ -121,9 +144,8 @@ def evaluate(
     seen = 0
     for x, y in _progress(loader, description, progress):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with _autocast(device, mixed_precision):
-            logits = net(x)
-        total_loss += F.cross_entropy(logits.float(), y, reduction="sum")
+        logits = net(x)
+        total_loss += F.cross_entropy(logits, y, reduction="sum")
         correct += (logits.argmax(1) == y).sum()
         seen += y.numel()
     net.train(was_training)

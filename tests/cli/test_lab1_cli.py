@@ -52,13 +52,14 @@ def _check_outputs(out, steps, lr):
 
     pngs = sorted(path.name for path in out.glob("*.png"))
     assert pngs == sorted(summary["figures"])
-    assert len(pngs) == 2 * len(records) + 7 + 2  # pairs, one family per part, (f) vs (c)
+    assert len(pngs) == 2 * len(records) + 7 + 3 * 2  # pairs, a family per part, 3 comparisons
     for name in pngs:
         assert (out / name).read_bytes()[:8] == PNG_SIGNATURE
     for part in ("b", "c", "d", "e", "f"):
         assert (out / f"{part}_family.png").is_file()
-    assert (out / "f_vs_c_first20_loss.png").is_file()
-    assert (out / "f_vs_c_first20_weights.png").is_file()
+    for comparison in ("e_vs_d", "f_vs_e", "f_vs_c_first20"):
+        assert (out / f"{comparison}_loss.png").is_file()
+        assert (out / f"{comparison}_weights.png").is_file()
     for record in records:
         assert len(record["figures"]) == 2
         assert all((out / name).is_file() for name in record["figures"])
@@ -156,7 +157,7 @@ def test_lab1_help_shows_the_defaults(capsys):
     [
         (["lab1"], "the following arguments are required: --out"),
         (["lab1", "--out", "x", "--steps", "0"], "must be a positive integer"),
-        (["lab1", "--out", "x", "--lr", "-1"], "must be a positive number"),
+        (["lab1", "--out", "x", "--lr", "-1"], "must be positive"),
     ],
 )
 def test_lab1_rejects_bad_options(argv, message, capsys):

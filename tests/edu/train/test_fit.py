@@ -1,5 +1,6 @@
 """The epoch loop: best-weights tracking, checkpoints every epoch, exact resume."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -63,16 +64,26 @@ def test_checkpoint_holds_everything_needed_to_resume(tmp_path):
     _run(tmp_path, epochs=2, resume=False)
     state = load_checkpoint(tmp_path / "checkpoint.pt")
     assert state["epoch"] == 2
-    for key in ("model", "optimizer", "scheduler", "generator_state", "best_state", "args"):
+    for key in ("model", "optimizer", "scheduler", "generator_state", "best_state"):
         assert state[key] is not None, key
+    assert state["optimizer"]["state"], "the momentum buffers must be saved"
+    assert state["scheduler"]["last_epoch"] == 2 * 8
 
 
 def test_best_weights_are_those_of_the_best_epoch(tmp_path):
-    """Is best_state the weights of the epoch with the highest test accuracy?"""
+    """Is best_state the weights that scored the best test accuracy, re-evaluated afresh?"""
     _, result = _run(tmp_path, epochs=4, resume=False)
     accuracies = [row["test_accuracy"] for row in result.history]
     assert result.best_accuracy == max(accuracies)
     assert result.best_epoch == accuracies.index(max(accuracies)) + 1
+    data = torch.Generator().manual_seed(123)
+    x = torch.randn(64, 20, generator=data)
+    y = torch.randint(0, 3, (64,), generator=data)
+    fresh = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 3))
+    fresh.load_state_dict(result.best_state)
+    with torch.no_grad():
+        accuracy = (fresh(x).argmax(1) == y).float().mean().item()
+    assert accuracy == pytest.approx(result.best_accuracy)
 
 
 def test_masked_finetuning_checkpoints_hold_plain_weights(tmp_path):
