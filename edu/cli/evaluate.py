@@ -11,14 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
-from torch import nn
-
 from edu.cli import _common
+from edu.experiments import summarize
 from edu.models import resnet_from_state_dict
-from edu.prune import sparsity_report
-from edu.quant import count_weight_levels
-from edu.train import evaluate, load_state_dict, resolve_device
+from edu.train import load_state_dict, resolve_device
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,21 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common.add_data_arguments(parser)
     _common.add_device_argument(parser)
     parser.set_defaults(func=run_evaluate)
-
-
-def summarize(net: nn.Module, loader, device: torch.device) -> dict[str, Any]:
-    """Test loss and accuracy, per-layer sparsity and weight levels of ``net``."""
-    net.to(device, memory_format=torch.channels_last)
-    result = evaluate(net, loader, device=device)
-    return {
-        "num_images": result.num_images,
-        "test_loss": result.loss,
-        "test_accuracy": result.accuracy,
-        "sparsity": sparsity_report(
-            net, quantized=getattr(net, "Nbits", None) is not None
-        ).as_dict(),
-        "weight_levels": count_weight_levels(net),
-    }
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

@@ -11,7 +11,8 @@ import argparse
 from pathlib import Path
 
 from edu.cli import _common
-from edu.cli.evaluate import layer_table, summarize
+from edu.cli.evaluate import layer_table
+from edu.experiments import summarize
 from edu.models import resnet_from_state_dict
 from edu.prune import global_prune_by_percentage, prunable_layers, prune_by_percentage
 from edu.train import load_state_dict, resolve_device, save_checkpoint

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from edu.cli import _common
-from edu.cli.evaluate import summarize
+from edu.experiments import summarize
 from edu.models import resnet_from_state_dict
 from edu.train import load_state_dict, resolve_device
 

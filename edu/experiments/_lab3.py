@@ -1,0 +1,74 @@
+"""The rows of Lab 3: post-training quantization, quantization-aware finetuning, both pruned.
+
+Each function takes the :class:`Experiment` and the row's folder and returns a
+:class:`RowResult`; :data:`edu.experiments.LAB3_ROWS` binds them to the spec's rows
+(COURSE-SPEC, Lab 3 (b)-(e)).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from edu.experiments._experiment import Experiment, RowResult
+from edu.experiments._finetune import finetune
+from edu.experiments._summary import check_saved_model, level_budget
+from edu.prune import apply_masks, masks_from_nonzeros, sparsity_report
+from edu.quant import count_weight_levels
+from edu.train import load_state_dict
+
+__all__ = ["SPARSE_START", "ptq", "qat", "sparse_qat"]
+
+SPARSE_START = ("lab2", "finetune-70")
+"""The (lab, row) whose best weights Lab 3 (d) starts from: the 70 %-sparse model."""
+
+
+def ptq(exp: Experiment, row_dir: Path, *, nbits: int, symmetric: bool = False) -> RowResult:
+    """Lab 3 (b), (e): the float weights loaded into ``ResNetCIFAR(Nbits=nbits)``.
+
+    Records the level budget and whether every quantized layer keeps to it.
+    """
+    net = exp.model(Nbits=nbits, symmetric=symmetric)
+    pruned = sparsity_report(net).total_zeros > 0
+    budget = level_budget(nbits, symmetric, pruned=pruned)
+    most = max(count_weight_levels(net).values())
+    details = {
+        "nbits": nbits,
+        "symmetric": symmetric,
+        "level_budget": budget,
+        "max_levels": most,
+        "levels_ok": most <= budget,
+    }
+    return RowResult(net, details=details)
+
+
+def qat(exp: Experiment, row_dir: Path, *, nbits: int) -> RowResult:
+    """Lab 3 (c): quantization-aware finetuning of the float weights at ``nbits`` bits."""
+    net = exp.model(Nbits=nbits)
+    result = finetune(exp, net, row_dir)
+    return RowResult(
+        net,
+        result,
+        details={"nbits": nbits, "symmetric": False},
+        verify=functools.partial(check_saved_model, nbits=nbits),
+    )
+
+
+def sparse_qat(exp: Experiment, row_dir: Path, *, nbits: int) -> RowResult:
+    """Lab 3 (d): quantization-aware finetuning of the best 70 %-sparse model of Lab 2.
+
+    The mask is built from the non-zeros of that model and re-applied after every
+    step; the quantizer keeps zeros at 0, so the model stays as sparse as it started.
+    The saved weights are read back and checked: 0 wherever the mask prunes, and at
+    most :math:`2^N + 1` levels per quantized layer.
+    """
+    start = exp.model_path(*SPARSE_START)
+    net = exp.model(load_state_dict(start), Nbits=nbits)
+    masks = masks_from_nonzeros(net)
+    result = finetune(exp, net, row_dir, after_step=functools.partial(apply_masks, masks=masks))
+    return RowResult(
+        net,
+        result,
+        details={"nbits": nbits, "symmetric": False, "start": str(start)},
+        verify=functools.partial(check_saved_model, masks=masks, nbits=nbits),
+    )

@@ -1,0 +1,183 @@
+"""The rows of the spec's Lab 2 and Lab 3 tables, declared in one place.
+
+Each :class:`Row` names a result the spec reports (its part and reference accuracy,
+``None`` where the spec gives none or it is illegible in the source) and the function
+that produces this project's number. The order is the order of the spec's text and
+the order they run in; Lab 3 (d) needs a row of Lab 2 (:attr:`Row.requires`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edu.experiments import _lab2, _lab3
+from edu.experiments._experiment import Experiment, RowResult
+
+__all__ = ["LAB2_ROWS", "LAB3_ROWS", "LABS", "Row", "select_rows"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a lab's results table.
+
+    Attributes
+    ----------
+    id : str
+        Short name, used by ``--rows`` and as the row's folder.
+    part : str
+        The spec's part, e.g. ``"2(c)"``.
+    description : str
+    reference : float or None
+        The spec's test accuracy, or None where it has none.
+    run : callable (Experiment, Path) -> RowResult
+    saves_model : bool
+        Writes its weights, ``model.pt`` (rows that prune or train).
+    requires : tuple of (lab, row)
+        Rows whose ``model.pt`` this row starts from.
+    reference_loss : float or None
+        The spec's test loss, where it gives one.
+    """
+
+    id: str
+    part: str
+    description: str
+    reference: float | None
+    run: Callable[[Experiment, Path], RowResult]
+    saves_model: bool = False
+    requires: tuple[tuple[str, str], ...] = ()
+    reference_loss: float | None = None
+
+
+def _family(
+    row_id: str,
+    part: str,
+    description: str,
+    run: Callable[..., RowResult],
+    references: dict[int, float | None],
+    parameter: str = "nbits",
+    **fields: Any,
+) -> tuple[Row, ...]:
+    """Rows that differ in one parameter (``q`` or ``nbits``): one per ``references`` key.
+
+    ``row_id`` and ``description`` are formatted with the value as ``{n}``.
+    """
+    return tuple(
+        Row(
+            row_id.format(n=n),
+            part,
+            description.format(n=n),
+            reference,
+            functools.partial(run, **{parameter: n}),
+            **fields,
+        )
+        for n, reference in references.items()
+    )
+
+
+LAB2_ROWS: tuple[Row, ...] = (
+    Row("float", "2(a)", "float checkpoint", 0.9151, _lab2.evaluate_float, reference_loss=0.3231),
+    *_family(
+        "oneshot-{n}",
+        "2(b)",
+        "one-shot pruning, {n} % per layer",
+        _lab2.oneshot,
+        {30: 0.9092, 50: 0.8210, 70: 0.4204},
+        parameter="q",
+        saves_model=True,
+    ),
+    Row(
+        "finetune-70",
+        "2(c)",
+        "70 % per layer, finetuned with the mask fixed",
+        0.8943,
+        _lab2.finetune_pruned,
+        saves_model=True,
+    ),
+    Row(
+        "iterative-70",
+        "2(d)",
+        "iterative pruning to 70 % per layer",
+        0.8919,
+        functools.partial(_lab2.iterative, scope="layer"),
+        saves_model=True,
+    ),
+    Row(
+        "global-iterative-70",
+        "2(e)",
+        "iterative pruning to 70 % with one global threshold",
+        0.897,
+        functools.partial(_lab2.iterative, scope="global"),
+        saves_model=True,
+    ),
+)
+"""Lab 2 (a)-(e): float, one-shot 30/50/70 %, finetuned, iterative, global iterative."""
+
+LAB3_ROWS: tuple[Row, ...] = (
+    *_family(
+        "ptq-{n}",
+        "3(b)",
+        "{n}-bit asymmetric, no finetuning",
+        _lab3.ptq,
+        {6: 0.9145, 5: 0.9112, 4: 0.8972, 3: 0.7662, 2: 0.0899},
+    ),
+    *_family(
+        "ptq-sym-{n}",
+        "3(e)",
+        "{n}-bit symmetric, no finetuning",
+        functools.partial(_lab3.ptq, symmetric=True),
+        dict.fromkeys((6, 5, 4, 3, 2)),
+    ),
+    *_family(
+        "qat-{n}",
+        "3(c)",
+        "{n}-bit quantization-aware finetuning",
+        _lab3.qat,
+        {4: 0.9134, 3: None, 2: None},  # N = 3, 2 are not legible in the source
+        saves_model=True,
+    ),
+    *_family(
+        "sparse-qat-{n}",
+        "3(d)",
+        "{n}-bit quantization-aware finetuning of the 70 %-sparse model",
+        _lab3.sparse_qat,
+        {4: 0.9047, 3: 0.8817, 2: 0.8919},
+        requires=(_lab3.SPARSE_START,),
+        saves_model=True,
+    ),
+)
+"""Lab 3 (b)-(e): PTQ at 6..2 bits (asymmetric, symmetric), QAT and sparse QAT at 4..2."""
+
+LABS: dict[str, tuple[Row, ...]] = {"lab2": LAB2_ROWS, "lab3": LAB3_ROWS}
+"""The labs ``edu reproduce`` runs, by name."""
+
+
+def select_rows(lab: str, ids: Iterable[str] | None = None) -> tuple[Row, ...]:
+    """The rows of ``lab`` named by ``ids``, in the table's order (all if ``None``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown lab or row id; the message lists the valid ones.
+
+    Examples
+    --------
+    >>> [row.id for row in select_rows("lab2", ["oneshot-70", "float"])]
+    ['float', 'oneshot-70']
+    """
+    if lab not in LABS:
+        raise ValueError(f"unknown lab {lab!r}; valid labs: {', '.join(LABS)}")
+    rows = LABS[lab]
+    if ids is None:
+        return rows
+    wanted = list(ids)
+    valid = [row.id for row in rows]
+    unknown = [row_id for row_id in wanted if row_id not in valid]
+    if unknown:
+        raise ValueError(
+            f"unknown {lab} rows: {', '.join(unknown)}; valid rows: {', '.join(valid)}"
+        )
+    return tuple(row for row in rows if row.id in wanted)

@@ -1,0 +1,169 @@
+"""``edu reproduce lab2`` and ``lab3`` end to end on a tiny fake CIFAR-10 (``--smoke``)."""
+
+import json
+
+import pytest
+import torch
+
+from edu.cli.main import main
+from edu.experiments import LAB2_ROWS, LAB3_ROWS
+from edu.models import ResNetCIFAR, resnet_from_state_dict
+from edu.prune import prunable_layers
+from edu.quant import count_weight_levels
+from edu.train import load_state_dict
+
+SAVES_MODEL = {row.id for row in (*LAB2_ROWS, *LAB3_ROWS) if row.saves_model}
+TRAINS = {"finetune-70", "iterative-70", "global-iterative-70"}
+TRAINS |= {f"{kind}-{n}" for kind in ("qat", "sparse-qat") for n in (4, 3, 2)}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A private decoded-image cache, shared by the module's runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EDU_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+def _options(data_root, weights, out):
+    return [
+        *("--smoke", "--checkpoint", str(weights), "--data-root", str(data_root)),
+        *("--device", "cpu", "--no-progress", "--output-dir", str(out)),
+    ]
+
+
+@pytest.fixture(scope="module")
+def smoke(data_root, weights, cache, tmp_path_factory):
+    """`edu reproduce lab2 --smoke` then `lab3 --smoke` into one output folder."""
+    out = tmp_path_factory.mktemp("reproduce")
+    for lab in ("lab2", "lab3"):
+        assert main(["reproduce", lab, *_options(data_root, weights, out)]) == 0
+    return out
+
+
+def _state(path):
+    return load_state_dict(path)
+
+
+def _layer_weights(state):
+    names = [name for name, _ in prunable_layers(ResNetCIFAR())]
+    return {name: state[f"{name}.weight"] for name in names}
+
+
+@pytest.mark.parametrize(("lab", "rows"), [("lab2", LAB2_ROWS), ("lab3", LAB3_ROWS)])
+def test_every_row_writes_every_promised_file(smoke, lab, rows):
+    """Does every row have row.json, model.pt where it prunes or trains, checkpoint.pt where
+    it trains, and the lab results.md, results.json and command.txt?"""
+    for row in rows:
+        folder = smoke / lab / row.id
+        assert (folder / "row.json").is_file()
+        assert (folder / "model.pt").is_file() == (row.id in SAVES_MODEL)
+        assert (folder / "checkpoint.pt").is_file() == (row.id in TRAINS)
+        record = json.loads((folder / "row.json").read_text())
+        assert record["checks_ok"] is True
+        assert record["epochs"] == (1 if row.id in TRAINS else 0)
+        assert (record["history"] is not None) == (row.id in TRAINS)
+    for name in ("results.md", "results.json", "command.txt"):
+        assert (smoke / lab / name).is_file()
+    assert (smoke / lab / "command.txt").read_text().startswith("edu ")
+
+
+@pytest.mark.parametrize(("lab", "rows"), [("lab2", LAB2_ROWS), ("lab3", LAB3_ROWS)])
+def test_table_lists_every_row_beside_the_specs_reference(smoke, lab, rows):
+    """Does the results table show each row with the spec's reference ('-' where none)?"""
+    table = (smoke / lab / "results.md").read_text()
+    lines = {line.split("|")[1].strip(): line for line in table.splitlines() if "|" in line}
+    payload = json.loads((smoke / lab / "results.json").read_text())
+    assert [row["row"] for row in payload["rows"]] == [row.id for row in rows]
+    for row in rows:
+        cells = [cell.strip() for cell in lines[row.id].split("|")[1:-1]]
+        expected = "-" if row.reference is None else f"{row.reference:.4f}"
+        assert cells[3].split(" ")[0] == expected
+        assert cells[4] != "not run"
+    assert payload["settings"]["epochs"] == 1 and payload["settings"]["limit_train"] == 256
+
+
+def test_finetune_70_keeps_exactly_the_oneshot_zeros(smoke):
+    """Are the finetuned 70 % model's zeros exactly those of the one-shot 70 % model?"""
+    oneshot = _layer_weights(_state(smoke / "lab2" / "oneshot-70" / "model.pt"))
+    tuned = _layer_weights(_state(smoke / "lab2" / "finetune-70" / "model.pt"))
+    for name, weight in oneshot.items():
+        assert torch.equal(weight == 0, tuned[name] == 0), name
+        assert not torch.equal(weight, tuned[name]), f"{name} was not finetuned"
+
+
+def test_global_row_prunes_with_one_threshold(smoke, weights):
+    """Is every kept original |w| >= every pruned one, across all layers (one threshold),
+    with uneven per-layer sparsity, while the per-layer row is 70 % in every layer?"""
+    original = _layer_weights(_state(weights))
+    pruned = _layer_weights(_state(smoke / "lab2" / "global-iterative-70" / "model.pt"))
+    kept_min = min(original[n][pruned[n] != 0].abs().min() for n in original)
+    pruned_max = max(original[n][pruned[n] == 0].abs().max() for n in original)
+    assert kept_min >= pruned_max
+    record = json.loads((smoke / "lab2" / "global-iterative-70" / "row.json").read_text())
+    layers = [layer["sparsity"] for layer in record["sparsity"]["layers"]]
+    assert record["sparsity"]["total_sparsity"] == pytest.approx(0.70, abs=0.001)
+    assert max(layers) - min(layers) > 0.1
+    per_layer = json.loads((smoke / "lab2" / "iterative-70" / "row.json").read_text())
+    for layer in per_layer["sparsity"]["layers"]:
+        assert layer["sparsity"] == pytest.approx(0.70, abs=0.002)
+
+
+@pytest.mark.parametrize("nbits", [4, 3, 2])
+def test_sparse_qat_keeps_zeros_and_level_budget(smoke, nbits):
+    """Does sparse QAT keep every pruned weight at 0, with <= 2^N + 1 levels per layer?"""
+    start = _layer_weights(_state(smoke / "lab2" / "finetune-70" / "model.pt"))
+    state = _state(smoke / "lab3" / f"sparse-qat-{nbits}" / "model.pt")
+    for name, weight in _layer_weights(state).items():
+        assert torch.all(weight[start[name] == 0] == 0), name
+    levels = count_weight_levels(resnet_from_state_dict(state, Nbits=nbits))
+    assert len(levels) == 20  # the 18 stage convs and the 2 downsampling shortcuts
+    assert max(levels.values()) <= 2**nbits + 1
+    details = json.loads((smoke / "lab3" / f"sparse-qat-{nbits}" / "row.json").read_text())[
+        "details"
+    ]
+    assert details["pruned_zero_ok"] and details["levels_ok"] and details["pruned_weights"] > 0
+
+
+def test_rerun_skips_finished_rows_and_force_reruns(smoke, data_root, weights, capsys):
+    """Is a finished row skipped on a rerun (file untouched), and rerun with --force?"""
+    record = smoke / "lab3" / "qat-2" / "row.json"
+    before = record.stat().st_mtime_ns
+    command = ["reproduce", "lab3", "--rows", "qat-2", *_options(data_root, weights, smoke)]
+    assert main(command) == 0
+    assert "qat-2: already done with these settings, skipped" in capsys.readouterr().out
+    assert record.stat().st_mtime_ns == before
+    assert main([*command, "--force"]) == 0
+    assert "skipped" not in capsys.readouterr().out
+    assert record.stat().st_mtime_ns != before
+
+
+def test_rows_subset_runs_only_those(data_root, weights, cache, tmp_path):
+    """Does --rows run only the named rows, the table marking the others 'not run'?"""
+    command = ["reproduce", "lab2", "--rows", "oneshot-30", "float"]
+    assert main([*command, *_options(data_root, weights, tmp_path)]) == 0
+    assert sorted(p.name for p in (tmp_path / "lab2").iterdir() if p.is_dir()) == [
+        "float",
+        "oneshot-30",
+    ]
+    rows = json.loads((tmp_path / "lab2" / "results.json").read_text())["rows"]
+    assert [row["status"] for row in rows] == ["ran", "ran"] + ["not run"] * 5
+
+
+def test_unknown_row_is_a_clear_error(data_root, weights, tmp_path, capsys):
+    """Is an unknown row exit status 2 with the valid row ids listed, before any work?"""
+    command = ["reproduce", "lab3", "--rows", "ptq-4", "ptq-7"]
+    assert main([*command, *_options(data_root, weights, tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("edu reproduce: error: unknown lab3 rows: ptq-7; valid rows: ptq-6")
+    assert not (tmp_path / "lab3").exists()
+
+
+def test_sparse_qat_without_lab2_names_the_command(data_root, weights, cache, tmp_path, capsys):
+    """Does Lab 3 (d) without Lab 2's finetune-70 fail with the command that makes it?"""
+    command = ["reproduce", "lab3", "--rows", "sparse-qat-4"]
+    assert main([*command, *_options(data_root, weights, tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "finetune-70/model.pt, which does not exist" in error
+    assert "edu reproduce lab2 --rows finetune-70 --checkpoint" in error
+    assert error.rstrip().endswith("--smoke")

@@ -1,0 +1,69 @@
+"""The declared rows are the spec's, with its reference numbers."""
+
+import pytest
+
+from edu.experiments import LAB2_ROWS, LAB3_ROWS, LABS, select_rows
+
+SPEC_LAB2 = {
+    "float": 0.9151,
+    "oneshot-30": 0.9092,
+    "oneshot-50": 0.8210,
+    "oneshot-70": 0.4204,
+    "finetune-70": 0.8943,
+    "iterative-70": 0.8919,
+    "global-iterative-70": 0.897,
+}
+SPEC_LAB3 = {
+    "ptq-6": 0.9145,
+    "ptq-5": 0.9112,
+    "ptq-4": 0.8972,
+    "ptq-3": 0.7662,
+    "ptq-2": 0.0899,
+    **{f"ptq-sym-{n}": None for n in (6, 5, 4, 3, 2)},
+    "qat-4": 0.9134,
+    "qat-3": None,
+    "qat-2": None,
+    "sparse-qat-4": 0.9047,
+    "sparse-qat-3": 0.8817,
+    "sparse-qat-2": 0.8919,
+}
+
+
+def test_lab2_rows_carry_the_specs_references():
+    """Does Lab 2 declare exactly the spec's rows, in order, with its accuracies and loss?"""
+    assert {row.id: row.reference for row in LAB2_ROWS} == SPEC_LAB2
+    assert list(SPEC_LAB2) == [row.id for row in LAB2_ROWS]
+    assert LAB2_ROWS[0].reference_loss == 0.3231
+
+
+def test_lab3_rows_carry_the_specs_references():
+    """Does Lab 3 declare the spec's rows, None where the spec has no legible number?"""
+    assert {row.id: row.reference for row in LAB3_ROWS} == SPEC_LAB3
+
+
+def test_rows_that_prune_or_train_save_their_weights():
+    """Do exactly the rows that change weights write a model.pt?"""
+    saving = {row.id for rows in LABS.values() for row in rows if row.saves_model}
+    unchanged = {"float", *(f"ptq-{n}" for n in (6, 5, 4, 3, 2))}
+    unchanged |= {f"ptq-sym-{n}" for n in (6, 5, 4, 3, 2)}
+    assert saving == (set(SPEC_LAB2) | set(SPEC_LAB3)) - unchanged
+
+
+def test_sparse_qat_starts_from_lab2_finetune_70():
+    """Is the dependency of Lab 3 (d) on Lab 2 (c) declared (and nothing else depends)?"""
+    needs = {row.id: row.requires for rows in LABS.values() for row in rows if row.requires}
+    assert needs == {f"sparse-qat-{n}": (("lab2", "finetune-70"),) for n in (4, 3, 2)}
+
+
+def test_select_rows_keeps_table_order():
+    """Are chosen rows returned in the table's order, whatever order they were asked in?"""
+    assert [row.id for row in select_rows("lab3", ["qat-2", "ptq-6"])] == ["ptq-6", "qat-2"]
+    assert select_rows("lab2") == LAB2_ROWS
+
+
+def test_unknown_row_lists_the_valid_ones():
+    """Does an unknown row id name itself and every valid id of the lab?"""
+    with pytest.raises(ValueError, match="unknown lab2 rows: qat-4; valid rows: float, "):
+        select_rows("lab2", ["float", "qat-4"])
+    with pytest.raises(ValueError, match="valid labs: lab2, lab3"):
+        select_rows("lab4")
