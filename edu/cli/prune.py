@@ -14,7 +14,7 @@ from edu.cli import _common
 from edu.cli.evaluate import layer_table
 from edu.experiments import summarize
 from edu.models import resnet_from_state_dict
-from edu.prune import global_prune_by_percentage, prunable_layers, prune_by_percentage
+from edu.prune import prune_model
 from edu.train import load_state_dict, resolve_device, save_checkpoint
 
 
@@ -52,11 +52,7 @@ def run_prune(args: argparse.Namespace) -> int:
     rows = []
     for q in args.q:
         net = resnet_from_state_dict(weights)
-        if args.scope == "global":
-            global_prune_by_percentage(net, q)
-        else:
-            for _, layer in prunable_layers(net):
-                prune_by_percentage(layer, q)
+        prune_model(net, q, args.scope)
         summary = {"q": q, "scope": args.scope, **summarize(net, loader, device)}
         path = args.output_dir / f"pruned-{args.scope}-q{q:g}.pt"
         save_checkpoint(path, {"state_dict": net.cpu().state_dict(), "meta": summary})

@@ -6,16 +6,21 @@ as ``torchvision.datasets.CIFAR10(root, download=True)`` unpacks it:
 ``batches.meta`` (the class names). Each batch is a pickled dict with ``data`` (uint8,
 shape (10000, 3072): the R, G, B planes of 32x32 pixels, row-major) and ``labels``.
 
-Security note: these files are read with :mod:`pickle`, only because that is the
-format the dataset is distributed in (torchvision reads it the same way). Unpickling
-can run code, so only point the data root at a copy you trust (downloaded by
-torchvision, which checks its MD5 sums).
+Security note: these files are pickles, because that is the format the dataset is
+distributed in, and unpickling a file with plain :func:`pickle.load` (as torchvision
+does) can run any code the file names. They are read here with a restricted
+unpickler instead: the only globals it resolves are the few that the genuine batches
+(Python 2 pickles of dicts, lists, strings and numpy arrays) and Python 3 re-pickles
+of them refer to, namely numpy's ``_reconstruct``, ``ndarray`` and ``dtype`` and a
+latin-1-only ``_codecs.encode``. A file naming any other (``os.system``, ``print``,
+...) is refused with a :class:`DataFormatError` before anything is called.
 """
 
 from __future__ import annotations
 
+import importlib
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -45,17 +50,91 @@ def find_batches(root: Path) -> Path | None:
     return None
 
 
+def _numpy_reconstruct() -> Callable[..., np.ndarray]:
+    """numpy's ``multiarray._reconstruct``, imported where this numpy keeps it."""
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):  # numpy >= 2, < 2
+        try:
+            return importlib.import_module(module)._reconstruct
+        except (ImportError, AttributeError):
+            continue
+    raise ImportError("numpy's multiarray._reconstruct was not found")  # pragma: no cover
+
+
+def _latin1_encode(text: str, encoding: str) -> bytes:
+    """``_codecs.encode`` restricted to what a protocol-2 pickle of ``bytes`` calls.
+
+    Python 3 pickles ``bytes`` with protocol 2 as ``_codecs.encode(text, "latin1")``
+    (the fixture's fake batches are written that way); any other codec is refused.
+    """
+    if encoding != "latin1" or not isinstance(text, str):
+        raise pickle.UnpicklingError(
+            f"_codecs.encode is allowed only as encode(str, 'latin1'), got encoding {encoding!r}"
+        )
+    return text.encode("latin1")
+
+
+_RECONSTRUCT = _numpy_reconstruct()
+
+_ALLOWED_GLOBALS: Mapping[tuple[str, str], Any] = MappingProxyType(
+    {
+        # Every numpy array: _reconstruct(ndarray, (0,), b"b") then __setstate__.
+        ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,  # genuine files, numpy < 2
+        ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,  # written by numpy >= 2
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        # The raw bytes of an array in a protocol-2 pickle written by Python 3.
+        ("_codecs", "encode"): _latin1_encode,
+    }
+)
+"""The globals a CIFAR-10 batch may refer to, by ``(module, name)`` as the pickle
+spells them. Dicts, lists, strings and numbers need none (they have opcodes)."""
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Unpickles only what CIFAR-10 batches hold; refuses any other global.
+
+    ``find_class`` is the one place where a pickle turns a name into a callable, so
+    refusing names there means no code outside :data:`_ALLOWED_GLOBALS` can run.
+    Strings of Python 2 pickles are decoded as latin-1, as torchvision does.
+    """
+
+    def __init__(self, file: Any, path: Path) -> None:
+        super().__init__(file, encoding="latin1")
+        self._path = path
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return _ALLOWED_GLOBALS[(module, name)]
+        except KeyError:
+            raise DataFormatError(
+                f"{self._path} is not a CIFAR-10 batch file: its pickle refers to "
+                f"{module}.{name}, which no CIFAR-10 batch needs, so it was not loaded "
+                "(unpickling it could run code); use the copy downloaded by "
+                "torchvision (download=True / --download)"
+            ) from None
+
+
 def _unpickle(path: Path) -> Any:
+    """The object pickled in ``path``, read with :class:`_BatchUnpickler`.
+
+    Raises
+    ------
+    DataFormatError
+        If the file is missing, refers to a global that a batch never needs (the
+        message names the file and the global), or is not a readable pickle.
+    """
     try:
         with path.open("rb") as file:
-            return pickle.load(file, encoding="latin1")  # the dataset's own format
+            return _BatchUnpickler(file, path).load()
     except FileNotFoundError:
         raise DataFormatError(
             f"{path.parent} is incomplete: {path.name} is missing; delete the folder and "
             "download it again (download=True / --download)"
         ) from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
-        raise DataFormatError(f"{path} is not a readable CIFAR-10 batch file: {exc}") from exc
+    except (DataFormatError, OSError):
+        raise
+    except Exception as exc:  # a malformed pickle raises many types; all mean "unreadable"
+        raise DataFormatError(f"{path} is not a readable CIFAR-10 batch file: {exc!r}") from exc
 
 
 def read_batches(folder: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,6 +15,29 @@ __all__ = ["infer_num_layers", "resnet_from_state_dict"]
 def infer_num_layers(state_dict: Mapping[str, torch.Tensor]) -> int:
     """Depth ``6n + 2`` of the CIFAR ResNet whose weights these are.
 
+    Parameters
+    ----------
+    state_dict : mapping of str to torch.Tensor
+        Weights of a :class:`ResNetCIFAR` (keys ``body_op.<k>.…``), e.g. from
+        :func:`edu.train.load_state_dict`. Only the keys are read.
+
+    Returns
+    -------
+    int
+        The ``num_layers`` to build the model with.
+
+    Raises
+    ------
+    ValueError
+        If there are no ``body_op.<k>.`` keys, or their number of blocks is not a
+        multiple of 3 (three stages of equal length).
+
+    Notes
+    -----
+    With :math:`b` distinct block indices :math:`k` in the keys, there are
+    :math:`n = b / 3` blocks per stage and the depth is :math:`6n + 2 = 2b + 2`
+    (two convolutions per block, plus the first convolution and the classifier).
+
     Examples
     --------
     >>> infer_num_layers(ResNetCIFAR(num_layers=32).state_dict())
@@ -34,9 +57,42 @@ def resnet_from_state_dict(
 ) -> ResNetCIFAR:
     """A :class:`ResNetCIFAR` of the depth the weights imply, with the weights loaded.
 
-    Loading is strict: missing, unexpected or wrongly shaped tensors raise a
-    ``ValueError`` that lists them, so a checkpoint of another model is reported
-    rather than half-loaded.
+    Parameters
+    ----------
+    state_dict : mapping of str to torch.Tensor
+        Weights of a float or quantized :class:`ResNetCIFAR` (their keys are the
+        same), e.g. from :func:`edu.train.load_state_dict`.
+    Nbits : int or None, default None
+        Bits of the stage convolutions' weights; ``None`` keeps them float. (Named
+        as in the course's code.)
+    symmetric : bool, default False
+        Symmetric quantizer instead of the asymmetric one.
+    quantizer : callable or autograd.Function subclass, optional
+        The quantizer; default the reference :class:`edu.quant.STE`. See
+        :class:`ResNetCIFAR`.
+
+    Returns
+    -------
+    ResNetCIFAR
+        With ``num_layers = infer_num_layers(state_dict)``, 10 classes, the weights
+        loaded, on the CPU, in training mode (call ``.eval()`` to evaluate).
+
+    Raises
+    ------
+    ValueError
+        If the depth cannot be inferred (:func:`infer_num_layers`), or loading is
+        refused: loading is strict, so missing, unexpected or wrongly shaped tensors
+        are listed in the message and a checkpoint of another model is reported
+        rather than half-loaded.
+
+    Examples
+    --------
+    >>> weights = ResNetCIFAR(num_layers=32).state_dict()
+    >>> net = resnet_from_state_dict(weights, Nbits=4)
+    >>> net.num_layers, net.Nbits
+    (32, 4)
+    >>> torch.equal(net.final_fc.linear.weight, weights["final_fc.linear.weight"])
+    True
     """
     net = ResNetCIFAR(
         num_layers=infer_num_layers(state_dict),

@@ -24,7 +24,30 @@ _METADATA = "resnet20_cifar10.json"
 
 
 def pretrained_path() -> Path:
-    """Path of the shipped ResNet-20 weights (a state dict saved with ``torch.save``)."""
+    """Path of the shipped ResNet-20 weights (a state dict saved with ``torch.save``).
+
+    Returns
+    -------
+    Path
+        ``edu/models/weights/resnet20_cifar10.pt`` inside the installed package.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is not there (an incomplete installation); the message says
+        where it was expected.
+
+    Notes
+    -----
+    The file holds a bare state dict of ``ResNetCIFAR(num_layers=20)``; read it
+    with ``torch.load(path, weights_only=True)`` or
+    :func:`edu.train.load_state_dict`, never with ``weights_only=False``.
+
+    Examples
+    --------
+    >>> pretrained_path().name  # doctest: +SKIP
+    'resnet20_cifar10.pt'
+    """
     path = Path(str(resources.files("edu.models") / "weights" / _WEIGHTS))
     if not path.is_file():
         raise FileNotFoundError(
@@ -35,7 +58,29 @@ def pretrained_path() -> Path:
 
 
 def pretrained_metadata() -> dict[str, Any]:
-    """How the shipped weights were made and how well they do (see the module docstring)."""
+    """How the shipped weights were made and how well they do (see the module docstring).
+
+    Returns
+    -------
+    dict of str to object
+        The JSON file ``resnet20_cifar10.json`` beside the weights: among others
+        ``"command"`` (the exact ``edu train ...`` command), ``"seed"``,
+        ``"epochs"``, ``"data"`` and ``"data_sha256"``, ``"hardware"``,
+        ``"wall_seconds_all_epochs"``, and ``"test_images"``, ``"test_accuracy"``,
+        ``"test_loss"`` of the shipped weights.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the weights (see :func:`pretrained_path`) or the metadata file are
+        missing.
+
+    Examples
+    --------
+    >>> meta = pretrained_metadata()  # doctest: +SKIP
+    >>> meta["command"].startswith("edu train "), meta["test_images"]  # doctest: +SKIP
+    (True, 10000)
+    """
     return json.loads(pretrained_path().with_name(_METADATA).read_text())
 
 
@@ -46,8 +91,40 @@ def pretrained_resnet20(
 ) -> ResNetCIFAR:
     """ResNet-20 with the shipped CIFAR-10 weights, float or with ``Nbits``-bit stage convs.
 
-    The file is read with ``torch.load(weights_only=True)``. Parameters are those of
-    :class:`ResNetCIFAR`.
+    Parameters
+    ----------
+    Nbits : int or None, default None
+        Bits of the stage convolutions' weights; ``None`` keeps them float. (Named
+        as in the course's code.)
+    symmetric : bool, default False
+        Symmetric quantizer instead of the asymmetric one.
+    quantizer : callable or autograd.Function subclass, optional
+        The quantizer; default the reference :class:`edu.quant.STE` (a notebook
+        passes the student's own).
+
+    Returns
+    -------
+    ResNetCIFAR
+        ``num_layers=20``, the shipped weights loaded, on the CPU, in training
+        mode (call ``.eval()`` to evaluate). A new model on every call.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the weights file is missing (see :func:`pretrained_path`).
+
+    Notes
+    -----
+    The file is read with ``torch.load(weights_only=True)``, so it cannot run code,
+    and loaded strictly by :func:`resnet_from_state_dict`. The quantized variant
+    holds the same float weights: quantization happens in every forward pass
+    (Lab 3 starts from it). Accuracy and provenance: :func:`pretrained_metadata`.
+
+    Examples
+    --------
+    >>> net = pretrained_resnet20(Nbits=4).eval()  # doctest: +SKIP
+    >>> net.num_layers, net.Nbits  # doctest: +SKIP
+    (20, 4)
     """
     state_dict = torch.load(pretrained_path(), map_location="cpu", weights_only=True)
     return resnet_from_state_dict(state_dict, Nbits=Nbits, symmetric=symmetric, quantizer=quantizer)

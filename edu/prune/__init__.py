@@ -3,7 +3,9 @@
 - :func:`prunable_layers` says which layers are pruned (not the ``id_mapping``
   shortcuts);
 - :func:`prune_by_percentage` (one threshold per layer) and
-  :func:`global_prune_by_percentage` (one for all) zero the small weights;
+  :func:`global_prune_by_percentage` (one for all) zero the small weights, and
+  :func:`prune_model` applies either to a whole model (``scope="layer"`` or
+  ``"global"``);
 - :func:`prepare`, :func:`apply_masks`, :func:`squash_mask` keep them at zero during
   finetuning, in the shape of :mod:`torch.ao.pruning`; :class:`MagnitudePruner`
   drives them from a schedule;
@@ -17,6 +19,7 @@ from edu.prune._magnitude import (
     global_prune_by_percentage,
     percentile,
     prune_by_percentage,
+    prune_model,
 )
 from edu.prune._masks import (
     WeightMask,
@@ -49,6 +52,7 @@ __all__ = [
     "prepare",
     "prunable_layers",
     "prune_by_percentage",
+    "prune_model",
     "sparsity_report",
     "squash_mask",
     "update_masks",

@@ -54,8 +54,13 @@ def prunable_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
     ]
 
 
-def select_layers(net: nn.Module, layers: Iterable[str] | None) -> list[tuple[str, nn.Module]]:
-    """The prunable layers of ``net`` named in ``layers`` (all of them if ``None``)."""
+def _select_layers(net: nn.Module, layers: Iterable[str] | None) -> list[tuple[str, nn.Module]]:
+    """The prunable layers of ``net`` named in ``layers`` (all of them if ``None``).
+
+    Private to :mod:`edu.prune` (its modules share it). The pairs come in the order
+    of ``layers``, or in module order when ``layers`` is ``None``; a name that is not
+    one of :func:`prunable_layers` raises ``KeyError`` listing the unknown names.
+    """
     available = prunable_layers(net)
     if layers is None:
         return available

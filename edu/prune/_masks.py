@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from edu.prune._layers import select_layers
+from edu.prune._layers import _select_layers
 
 __all__ = [
     "WeightMask",
@@ -55,8 +55,24 @@ _MASK = "parametrizations.weight.0.mask"
 class WeightMask(nn.Module):
     """The parametrization ``weight -> weight * mask`` with a boolean ``mask`` buffer.
 
-    Pruned entries are filled with ``+0.0`` (not ``w * 0``, which would give ``-0.0``
-    for negative weights); the gradient of a pruned entry is 0.
+    Parameters
+    ----------
+    mask : torch.Tensor
+        Shaped like the weight it will mask; converted to ``bool`` and copied into
+        the buffer ``mask`` (``True`` = kept).
+
+    Notes
+    -----
+    :math:`w = w_{orig} \\odot m`, computed as ``masked_fill``: pruned entries are
+    ``+0.0`` (not ``w * 0``, which would give ``-0.0`` for negative weights) and
+    their gradient is exactly 0. It is registered by :func:`prepare` with
+    :func:`torch.nn.utils.parametrize.register_parametrization`, the counterpart
+    of ``torch.ao.pruning``'s ``FakeSparsity``.
+
+    Examples
+    --------
+    >>> WeightMask(torch.tensor([True, False]))(torch.tensor([-1.0, -2.0]))
+    tensor([-1.,  0.])
     """
 
     def __init__(self, mask: torch.Tensor) -> None:
@@ -68,7 +84,30 @@ class WeightMask(nn.Module):
 
 
 def get_mask(layer: nn.Module) -> torch.Tensor | None:
-    """The boolean mask attached to ``layer.weight`` by :func:`prepare`, or ``None``."""
+    """The boolean mask attached to ``layer.weight`` by :func:`prepare`, or ``None``.
+
+    Parameters
+    ----------
+    layer : nn.Module
+        A layer with a ``weight``.
+
+    Returns
+    -------
+    torch.Tensor or None
+        The live ``mask`` buffer of the layer's :class:`WeightMask`, shaped like the
+        weight (writing to it changes the pruning), or ``None`` if the weight has no
+        :class:`WeightMask`.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> layer = nn.Linear(2, 1, bias=False)
+    >>> get_mask(layer) is None
+    True
+    >>> _ = prepare(layer, masks={"": torch.tensor([[True, False]])})
+    >>> get_mask(layer)
+    tensor([[ True, False]])
+    """
     if not parametrize.is_parametrized(layer, "weight"):
         return None
     for module in layer.parametrizations.weight:
@@ -84,8 +123,13 @@ def _stored_weight(layer: nn.Module) -> torch.Tensor:
     return layer.weight
 
 
-def write_keep(layer: nn.Module, keep: torch.Tensor) -> None:
-    """Zero the weights outside ``keep``, through the attached mask if there is one."""
+def _write_keep(layer: nn.Module, keep: torch.Tensor) -> None:
+    """Zero the weights outside ``keep``, through the attached mask if there is one.
+
+    Private to :mod:`edu.prune`: the pruning functions of ``_magnitude`` and the
+    mask functions here all write a keep-mask this way. ``keep`` is boolean, shaped
+    and placed like the stored weight; it replaces the attached mask as given.
+    """
     with torch.no_grad():
         mask = get_mask(layer)
         if mask is not None:
@@ -125,7 +169,7 @@ def masks_from_nonzeros(
     {'': tensor([[False,  True,  True]])}
     """
     with torch.no_grad():
-        return {name: layer.weight != 0 for name, layer in select_layers(net, layers)}
+        return {name: layer.weight != 0 for name, layer in _select_layers(net, layers)}
 
 
 def prepare(
@@ -174,7 +218,7 @@ def prepare(
     """
     if masks is None:
         masks = masks_from_nonzeros(net, layers)
-    selected = dict(select_layers(net, masks))
+    selected = dict(_select_layers(net, masks))
     for name, layer in selected.items():
         mask = masks[name]
         if mask.shape != _stored_weight(layer).shape:
@@ -185,7 +229,7 @@ def prepare(
         if get_mask(layer) is None:
             device = _stored_weight(layer).device
             parametrize.register_parametrization(layer, "weight", WeightMask(mask.to(device)))
-        write_keep(layer, mask.to(device=_stored_weight(layer).device, dtype=torch.bool))
+        _write_keep(layer, mask.to(device=_stored_weight(layer).device, dtype=torch.bool))
     return {name: get_mask(layer) for name, layer in selected.items()}
 
 
@@ -203,11 +247,27 @@ def update_masks(net: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
     The new mask is used as given: weights it keeps that were pruned come back with
     the stored value (0 after :func:`prepare` or pruning). To prune further, pass
     ``old & new``; :func:`prune_by_percentage` on a masked layer does that itself.
+
+    Raises
+    ------
+    ValueError
+        If a named layer has no mask (:func:`prepare` was not called on it).
+    KeyError
+        If a name is not one of :func:`prunable_layers`.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> layer = nn.Linear(2, 1, bias=False)
+    >>> _ = prepare(layer, masks={"": torch.tensor([[True, True]])})
+    >>> update_masks(layer, {"": torch.tensor([[False, True]])})
+    >>> get_mask(layer), float(layer.weight.detach()[0, 0])
+    (tensor([[False,  True]]), 0.0)
     """
-    for name, layer in select_layers(net, masks):
+    for name, layer in _select_layers(net, masks):
         if get_mask(layer) is None:
             raise ValueError(f"layer {name!r} has no mask: call prepare(net) first")
-        write_keep(layer, masks[name].to(device=get_mask(layer).device, dtype=torch.bool))
+        _write_keep(layer, masks[name].to(device=get_mask(layer).device, dtype=torch.bool))
 
 
 def apply_masks(net: nn.Module, masks: Mapping[str, torch.Tensor] | None = None) -> None:
@@ -238,12 +298,12 @@ def apply_masks(net: nn.Module, masks: Mapping[str, torch.Tensor] | None = None)
     """
     with torch.no_grad():
         if masks is None:
-            for _, layer in select_layers(net, None):
+            for _, layer in _select_layers(net, None):
                 mask = get_mask(layer)
                 if mask is not None:
                     _stored_weight(layer).masked_fill_(~mask, 0.0)
             return
-        for name, layer in select_layers(net, masks):
+        for name, layer in _select_layers(net, masks):
             weight = _stored_weight(layer)
             weight.masked_fill_(~masks[name].to(device=weight.device, dtype=torch.bool), 0.0)
 
@@ -261,8 +321,23 @@ def squash_mask(net: nn.Module) -> None:
     -----
     Each masked layer's ``weight`` becomes the parameter :math:`w_{orig} \\odot m`
     (the same parameter object, so an optimizer holding it stays valid).
+
+    Raises
+    ------
+    ValueError
+        If a masked weight carries other parametrizations besides its
+        :class:`WeightMask`.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> layer = nn.Linear(2, 1, bias=False)
+    >>> _ = prepare(layer, masks={"": torch.tensor([[True, False]])})
+    >>> squash_mask(layer)
+    >>> get_mask(layer) is None, float(layer.weight.detach()[0, 1])
+    (True, 0.0)
     """
-    for _, layer in select_layers(net, None):
+    for _, layer in _select_layers(net, None):
         if get_mask(layer) is None:
             continue
         if len(layer.parametrizations.weight) != 1:
@@ -287,11 +362,21 @@ def plain_state_dict(net: nn.Module) -> dict[str, torch.Tensor]:
         ``<layer>.weight = original * mask`` in place of the parametrization keys;
         every other entry as in ``net.state_dict()``. Use it to checkpoint during
         masked finetuning.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> layer = nn.Linear(2, 1)
+    >>> _ = prepare(layer, masks={"": torch.tensor([[True, False]])})
+    >>> sorted(plain_state_dict(layer))
+    ['bias', 'weight']
+    >>> float(plain_state_dict(layer)["weight"][0, 1])
+    0.0
     """
     state = net.state_dict()
     masked = {
         f"{name}." if name else ""
-        for name, layer in select_layers(net, None)
+        for name, layer in _select_layers(net, None)
         if get_mask(layer) is not None
     }
     plain: dict[str, torch.Tensor] = {}

@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable
 
 from torch import nn
 
-from edu.prune._layers import select_layers
-from edu.prune._magnitude import global_prune_by_percentage, prune_by_percentage
+from edu.prune._magnitude import _check_scope, prune_model
 from edu.prune._masks import prepare, squash_mask
 
 __all__ = ["MagnitudePruner"]
@@ -32,9 +31,14 @@ class MagnitudePruner:
         ``functools.partial(cubic_sparsity, end_step=..., final=70.0)``.
     scope : {"layer", "global"}, default "layer"
         One threshold per layer (:func:`prune_by_percentage`) or one for all
-        (:func:`global_prune_by_percentage`).
+        (:func:`global_prune_by_percentage`); see :func:`prune_model`.
     layers : iterable of str, optional
         Layer names; default all of :func:`prunable_layers`.
+
+    Raises
+    ------
+    ValueError
+        If ``scope`` is neither ``"layer"`` nor ``"global"``.
 
     Notes
     -----
@@ -66,10 +70,8 @@ class MagnitudePruner:
         scope: str = "layer",
         layers: Iterable[str] | None = None,
     ) -> None:
-        if scope not in ("layer", "global"):
-            raise ValueError(f"scope must be 'layer' or 'global', got {scope!r}")
         self.schedule = schedule
-        self.scope = scope
+        self.scope = _check_scope(scope)
         self.layers = None if layers is None else list(layers)
         self.net: nn.Module | None = None
         self.steps_done = 0
@@ -81,17 +83,32 @@ class MagnitudePruner:
         self.net = net
 
     def step(self, index: int | None = None) -> float:
-        """Prune to ``schedule(index)`` (default: the next step index); return it."""
+        """Prune to ``schedule(index)`` (default: the next step index); return it.
+
+        Parameters
+        ----------
+        index : int, optional
+            Step index to prune for; default ``steps_done`` (0, 1, 2, ... on
+            successive calls). Pass it to resume; ``steps_done`` becomes
+            ``index + 1``.
+
+        Returns
+        -------
+        float
+            The target sparsity in percent, ``float(schedule(index))``; the model is
+            pruned (:func:`prune_model`) only when it differs from the last target.
+
+        Raises
+        ------
+        RuntimeError
+            If :meth:`prepare` has not been called.
+        """
         if self.net is None:
             raise RuntimeError("call prepare(net) before step()")
         index = self.steps_done if index is None else index
         target = float(self.schedule(index))
         if target != self.sparsity:
-            if self.scope == "global":
-                global_prune_by_percentage(self.net, target, self.layers)
-            else:
-                for _, layer in select_layers(self.net, self.layers):
-                    prune_by_percentage(layer, target)
+            prune_model(self.net, target, self.scope, layers=self.layers)
             self.sparsity = target
         self.steps_done = index + 1
         return target

@@ -21,6 +21,7 @@ def quantized_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
     Parameters
     ----------
     net : nn.Module
+        Any model; its submodules are visited with ``named_modules()``.
 
     Returns
     -------
@@ -44,6 +45,24 @@ def quantized_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
 def count_levels(tensor: torch.Tensor) -> int:
     """Number of distinct values in ``tensor`` (``-0.0`` and ``0.0`` count as one).
 
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        Any shape, any device; gradients are not tracked.
+
+    Returns
+    -------
+    int
+        :math:`|\\{t_i\\}|`, the number of distinct entries.
+
+    Notes
+    -----
+    ``-0.0`` is mapped to ``+0.0`` (by adding ``0.0``) before counting, since
+    :func:`torch.unique` may tell them apart. NaNs compare unequal, so each NaN may
+    count as its own value. A layer quantized to :math:`N` bits has at most
+    :math:`2^N` levels (asymmetric, plus 0 when pruned) or :math:`2^N - 1`
+    (symmetric), see :func:`count_weight_levels`.
+
     Examples
     --------
     >>> count_levels(torch.tensor([0.0, -0.0, 0.5, 0.5, -1.0]))
@@ -58,6 +77,7 @@ def count_weight_levels(net: nn.Module) -> dict[str, int]:
     Parameters
     ----------
     net : nn.Module
+        Any model; only its :func:`quantized_layers` are counted.
 
     Returns
     -------

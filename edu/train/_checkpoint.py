@@ -27,8 +27,37 @@ class CheckpointError(ValueError):
 def save_checkpoint(path: str | os.PathLike, payload: Mapping[str, Any]) -> Path:
     """Write ``payload`` (tensors, state dicts, plain Python values) to ``path`` atomically.
 
-    The file is written next to ``path`` and renamed over it, so an interrupted run
-    never leaves a truncated checkpoint behind.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination file; missing parent folders are created, an existing file is
+        replaced.
+    payload : mapping of str to object
+        What to save: tensors, state dicts, and plain Python values (numbers,
+        strings, lists, dicts, ``None``), e.g. ``{"model": ..., "optimizer": ...,
+        "epoch": ..., "args": ...}``. Anything else (a module, a custom class)
+        is saved, but :func:`load_checkpoint` will then refuse the file.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`pathlib.Path`.
+
+    Notes
+    -----
+    The saved dict is ``{"format_version": 1, **payload}`` (a ``"format_version"``
+    key of ``payload`` wins). It is written with :func:`torch.save` to a temporary
+    file in the same folder, which :func:`os.replace` then renames over ``path``:
+    the rename is atomic, so an interrupted run leaves either the old checkpoint or
+    the new one, never a truncated file. The temporary file is removed on failure.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_checkpoint(Path(folder) / "run" / "last.pt", {"epoch": 3})
+    ...     load_checkpoint(path)
+    {'format_version': 1, 'epoch': 3}
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,11 +76,40 @@ def save_checkpoint(path: str | os.PathLike, payload: Mapping[str, Any]) -> Path
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True`` onto the CPU.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`save_checkpoint` or by :func:`torch.save` of a dict.
+
+    Returns
+    -------
+    dict of str to object
+        The saved dict, every tensor on the CPU (move the model afterwards).
+
     Raises
     ------
     CheckpointError
-        When the file is missing, truncated, not a torch file, or holds anything but
-        tensors and plain Python values (for example a pickle with code in it).
+        When the file is missing, truncated, not a torch file, holds anything but
+        tensors and plain Python values (for example a pickle with code in it), or
+        holds something other than a dict. The message names the file.
+
+    Notes
+    -----
+    ``torch.load(path, map_location="cpu", weights_only=True)`` unpickles only
+    tensors, containers and primitive values, so loading never runs code from the
+    file (see the module docstring).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "bad.pt"
+    ...     _ = path.write_bytes(b"not a checkpoint")
+    ...     try:
+    ...         load_checkpoint(path)
+    ...     except CheckpointError as error:
+    ...         print("refused:", "cannot be loaded safely" in str(error))
+    refused: True
     """
     path = Path(path)
     if not path.is_file():
@@ -72,8 +130,42 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Return the model weights held by ``path``, whatever its layout.
 
-    Accepts a training checkpoint (key ``"model"``), a weights file (key
-    ``"state_dict"``) or a bare state dict (every value a tensor).
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A training checkpoint (key ``"model"``), a weights file (key
+        ``"state_dict"``) or a bare state dict (every value a tensor), read with
+        :func:`load_checkpoint`.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        The state dict, on the CPU, ready for ``net.load_state_dict``.
+
+    Raises
+    ------
+    CheckpointError
+        When :func:`load_checkpoint` refuses the file, or the weights found are
+        empty or hold a value that is not a tensor.
+
+    Notes
+    -----
+    ``"model"`` is looked for first, then ``"state_dict"``; with neither, the whole
+    file is taken as the state dict (so a plain checkpoint with ``"format_version"``
+    and no weights is refused).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from torch import nn
+    >>> net = nn.Linear(2, 1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_checkpoint(Path(folder) / "c.pt", {"model": net.state_dict()})
+    ...     weights = load_state_dict(path)
+    >>> sorted(weights)
+    ['bias', 'weight']
+    >>> net.load_state_dict(weights)
+    <All keys matched successfully>
     """
     contents = load_checkpoint(path)
     for key in ("model", "state_dict"):

@@ -12,14 +12,7 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-from edu.prune import (
-    apply_masks,
-    global_prune_by_percentage,
-    iterative_sparsity,
-    masks_from_nonzeros,
-    prunable_layers,
-    prune_by_percentage,
-)
+from edu.prune import apply_masks, iterative_sparsity, masks_from_nonzeros, prune_model
 from edu.train._loops import EpochResult, train_one_epoch
 
 __all__ = ["IterativePruning", "finetune_after_prune"]
@@ -106,12 +99,7 @@ class IterativePruning:
     def before_epoch(self, epoch: int, net: nn.Module) -> None:
         """Prune to this epoch's target; fix the mask at the last pruning step."""
         if epoch < self.prune_epochs:
-            q = iterative_sparsity(epoch, self.final, self.prune_epochs)
-            if self.scope == "global":
-                global_prune_by_percentage(net, q)
-            else:
-                for _, layer in prunable_layers(net):
-                    prune_by_percentage(layer, q)
+            prune_model(net, iterative_sparsity(epoch, self.final, self.prune_epochs), self.scope)
         if epoch >= self.prune_epochs - 1 and self._masks is None:
             self._masks = masks_from_nonzeros(net)
 

@@ -88,6 +88,7 @@ def test_limit_and_take(fake, tmp_path):
 
 
 def test_bad_split_is_a_value_error(tmp_path):
+    """Is a split other than 'train' or 'test' a ValueError naming the two?"""
     with pytest.raises(ValueError, match="'train' or 'test'"):
         load_cifar10("validation", tmp_path)
 
@@ -188,6 +189,7 @@ def test_missing_class_in_archive_is_named(fake, tmp_path):
 
 
 def test_empty_class_folder_is_an_error(fake, tmp_path):
+    """Does a class folder with no images fail naming that class?"""
     root = fake.write_tree(tmp_path)
     for file in (root / "test" / "frog").iterdir():
         file.unlink()
@@ -205,6 +207,7 @@ def test_wrong_image_size_names_the_file(fake, tmp_path):
 
 
 def test_unreadable_image_names_the_file(fake, tmp_path):
+    """Does a file that is no image fail naming that file?"""
     root = fake.write_tree(tmp_path)
     (root / "test" / "horse" / "0000.png").write_bytes(b"not a png")
     with pytest.raises(DataFormatError, match=r"horse/0000\.png is not a readable image"):
@@ -229,6 +232,7 @@ def test_batches_of_another_dataset_are_refused(fake, tmp_path):
 
 
 def test_incomplete_batches_folder_names_the_missing_file(fake, tmp_path):
+    """Does a batches folder without data_batch_3 fail naming the missing file?"""
     root = fake.write_batches(tmp_path)
     (root / "cifar-10-batches-py" / "data_batch_3").unlink()
     with pytest.raises(DataFormatError, match="data_batch_3 is missing"):
@@ -253,6 +257,8 @@ def test_download_uses_torchvision_and_reads_the_batches(fake, tmp_path, monkeyp
 
 
 def test_failed_download_says_what_to_do(tmp_path, monkeypatch):
+    """Does a download that fails (offline) say so and point to EDU_DATA_ROOT?"""
+
     class Offline:
         def __init__(self, *args, **kwargs):
             raise OSError("<urlopen error [Errno -3] Temporary failure in name resolution>")
@@ -263,5 +269,6 @@ def test_failed_download_says_what_to_do(tmp_path, monkeypatch):
 
 
 def test_class_names_are_the_sorted_folder_names():
+    """Are the ten class names sorted, as ImageFolder orders its folders?"""
     assert list(CIFAR10_CLASSES) == sorted(CIFAR10_CLASSES)
     assert len(CIFAR10_CLASSES) == 10

@@ -17,6 +17,7 @@ from edu.prune import (
     prepare,
     prunable_layers,
     prune_by_percentage,
+    prune_model,
 )
 
 
@@ -162,3 +163,75 @@ def test_global_pruning_on_resnet_reaches_the_total():
     assert abs(sum(zeros) / total - 0.7) <= 1 / total
     per_layer = [z / m.weight.numel() for z, (_, m) in zip(zeros, layers, strict=True)]
     assert max(per_layer) - min(per_layer) > 0.1
+
+
+def _three_layer_net(seed=0):
+    """Three layers of different sizes, every magnitude distinct within the model."""
+    net = nn.Sequential(nn.Linear(30, 20), nn.ReLU(), nn.Linear(20, 40), nn.Linear(40, 10))
+    weights = _distinct_weights((1800,), seed=seed)
+    with torch.no_grad():
+        net[0].weight.copy_(weights[:600].reshape(20, 30))
+        net[2].weight.copy_(weights[600:1400].reshape(40, 20))
+        net[3].weight.copy_(weights[1400:].reshape(10, 40))
+    return net
+
+
+def _linears(net):
+    return {name: module for name, module in net.named_children() if isinstance(module, nn.Linear)}
+
+
+def test_prune_model_per_layer_agrees_with_l1_unstructured():
+    """Does prune_model(scope="layer") zero in each layer what l1_unstructured zeroes? (exact)
+
+    q = 37.3 % puts the percentile position q (n - 1) / 100 well between two order
+    statistics for n = 600, 800 and 400 (223.4, 298.0, 148.8), so exactly
+    ceil(q (n - 1) / 100) = 224, 299, 149 weights fall below each layer's threshold.
+    """
+    net = _three_layer_net()
+    oracle = copy.deepcopy(net)
+    masks = prune_model(net, 37.3, "layer")
+    expected_zeros = {"0": 224, "2": 299, "3": 149}
+    assert sorted(masks) == sorted(expected_zeros)
+    for name, module in _linears(oracle).items():
+        torch_prune.l1_unstructured(module, "weight", amount=expected_zeros[name])
+        assert torch.equal(masks[name], module.weight_mask.bool())
+        assert torch.equal(_linears(net)[name].weight.detach(), module.weight.detach())
+        assert int((_linears(net)[name].weight == 0).sum()) == expected_zeros[name]
+
+
+def test_prune_model_global_agrees_with_global_unstructured():
+    """Does prune_model(scope="global") zero what global_unstructured zeroes, one threshold?"""
+    net = _two_scale_net(seed=2)
+    oracle = copy.deepcopy(net)
+    before = [m.weight.detach().abs().clone() for m in net]
+    k, n = 700, 1800
+    masks = prune_model(net, _q_for_count(k, n), scope="global")
+    torch_prune.global_unstructured(
+        [(m, "weight") for m in oracle], pruning_method=torch_prune.L1Unstructured, amount=k
+    )
+    for index, module in enumerate(oracle):
+        assert torch.equal(masks[str(index)], module.weight_mask.bool())
+        assert torch.equal(net[index].weight.detach(), module.weight.detach())
+    kept = torch.cat([w[masks[str(i)]] for i, w in enumerate(before)])
+    pruned = torch.cat([w[~masks[str(i)]] for i, w in enumerate(before)])
+    assert pruned.numel() == k and pruned.max() < kept.min()
+
+
+def test_prune_model_only_touches_the_named_layers():
+    """With layers=, are only those layers pruned and the others left as they were?"""
+    net = _three_layer_net(seed=4)
+    untouched = net[2].weight.detach().clone()
+    masks = prune_model(net, 50, layers=["0", "3"])
+    assert sorted(masks) == ["0", "3"]
+    assert torch.equal(net[2].weight.detach(), untouched)
+    assert int((net[0].weight == 0).sum()) == 300 and int((net[3].weight == 0).sum()) == 200
+
+
+@pytest.mark.parametrize("scope", ["row", "Layer", ""])
+def test_prune_model_refuses_other_scopes(scope):
+    """Is a scope other than "layer" or "global" a ValueError that prunes nothing?"""
+    net = _three_layer_net()
+    before = copy.deepcopy(net.state_dict())
+    with pytest.raises(ValueError, match="scope must be 'layer' or 'global'"):
+        prune_model(net, 50, scope)
+    assert all(torch.equal(before[key], value) for key, value in net.state_dict().items())
