@@ -10,27 +10,18 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from torch import nn
-
 from edu.experiments._experiment import Experiment, RowResult
 from edu.experiments._finetune import finetune
 from edu.experiments._summary import check_saved_model
 from edu.prune import (
+    IterativePruning,
     apply_masks,
     iterative_sparsity,
     masks_from_nonzeros,
-    prunable_layers,
-    prune_by_percentage,
+    prune_model,
 )
-from edu.train import IterativePruning
 
-__all__ = ["evaluate_float", "finetune_pruned", "iterative", "oneshot", "prune_each_layer"]
-
-
-def prune_each_layer(net: nn.Module, q: float) -> None:
-    """Prune every prunable layer of ``net`` to ``q`` % with its own threshold, in place."""
-    for _, layer in prunable_layers(net):
-        prune_by_percentage(layer, q)
+__all__ = ["evaluate_float", "finetune_pruned", "iterative", "oneshot"]
 
 
 def evaluate_float(exp: Experiment, row_dir: Path) -> RowResult:
@@ -41,7 +32,7 @@ def evaluate_float(exp: Experiment, row_dir: Path) -> RowResult:
 def oneshot(exp: Experiment, row_dir: Path, *, q: float) -> RowResult:
     """Lab 2 (b): the float weights, reloaded, pruned to ``q`` % in every layer."""
     net = exp.model()
-    prune_each_layer(net, q)
+    prune_model(net, q)
     return RowResult(net, details={"q": q, "scope": "layer"})
 
 
@@ -53,7 +44,7 @@ def finetune_pruned(exp: Experiment, row_dir: Path, *, q: float = 70.0) -> RowRe
     and checked to be 0 wherever the mask prunes.
     """
     net = exp.model()
-    prune_each_layer(net, q)
+    prune_model(net, q)
     masks = masks_from_nonzeros(net)
     result = finetune(exp, net, row_dir, after_step=functools.partial(apply_masks, masks=masks))
     return RowResult(
@@ -70,7 +61,7 @@ def iterative(exp: Experiment, row_dir: Path, *, scope: str, final: float = 70.0
     Before each of the first ``P = exp.settings.prune_epochs`` epochs the model is
     pruned to ``final * (e + 1) / P`` %; pruned weights may grow back until the last
     pruning step, then the mask is enforced. The best accuracy counts from
-    :attr:`edu.train.IterativePruning.best_from_epoch` on, or from the last epoch
+    :attr:`edu.prune.IterativePruning.best_from_epoch` on, or from the last epoch
     when the run is too short for that (a smoke run: 1 epoch, ``P = 1``).
     """
     prune_epochs = exp.settings.prune_epochs

@@ -13,6 +13,7 @@
 - :func:`sparsity_report` counts the zeros.
 """
 
+from edu.prune._iterative import IterativePruning
 from edu.prune._layers import prunable_layers
 from edu.prune._magnitude import (
     GlobalPruning,
@@ -37,6 +38,7 @@ from edu.prune._schedules import cubic_sparsity, iterative_sparsity
 
 __all__ = [
     "GlobalPruning",
+    "IterativePruning",
     "LayerSparsity",
     "MagnitudePruner",
     "SparsityReport",

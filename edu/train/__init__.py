@@ -6,7 +6,7 @@ from edu.train._checkpoint import (
     load_state_dict,
     save_checkpoint,
 )
-from edu.train._finetune import IterativePruning, finetune_after_prune
+from edu.train._finetune import finetune_after_prune
 from edu.train._fit import FitResult, fit
 from edu.train._loops import EpochResult, evaluate, train_one_epoch
 from edu.train._runtime import resolve_device, seed_everything
@@ -15,7 +15,6 @@ __all__ = [
     "CheckpointError",
     "EpochResult",
     "FitResult",
-    "IterativePruning",
     "evaluate",
     "finetune_after_prune",
     "fit",

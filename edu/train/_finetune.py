@@ -1,8 +1,9 @@
-"""Finetuning pruned models: a fixed mask (Lab 2 (c)) or an iterative schedule (Lab 2 (d), (e)).
+"""Finetuning a pruned model with a fixed mask (Lab 2 (c)), one epoch at a time.
 
-Both keep the weights as plain tensors and re-apply the masks after every optimizer
-step (the course's recipe), so checkpoints hold ordinary state dicts and a resumed run
-rebuilds its masks from the non-zeros of the restored weights.
+The weights stay plain tensors and the mask is re-applied after every optimizer step
+(the course's recipe), so checkpoints hold ordinary state dicts. The iterative
+schedule of Lab 2 (d), (e) is :class:`edu.prune.IterativePruning`, whose hooks plug
+into :func:`edu.train.fit`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-from edu.prune import apply_masks, iterative_sparsity, masks_from_nonzeros, prune_model
+from edu.prune import apply_masks, masks_from_nonzeros
 from edu.train._loops import EpochResult, train_one_epoch
 
-__all__ = ["IterativePruning", "finetune_after_prune"]
+__all__ = ["finetune_after_prune"]
 
 
 def finetune_after_prune(
@@ -67,52 +68,3 @@ def finetune_after_prune(
         progress=progress,
         description="finetune",
     )
-
-
-class IterativePruning:
-    """The hooks of :func:`edu.train.fit` for iterative magnitude pruning (Lab 2 (d), (e)).
-
-    Before epoch ``e < prune_epochs`` every prunable layer (``scope="layer"``) or all
-    of them together (``scope="global"``) is pruned to
-    :func:`edu.prune.iterative_sparsity` ``(e)``; pruned weights may grow back
-    during those epochs. From the last pruning step on, the mask is enforced after
-    every optimizer step.
-
-    Parameters
-    ----------
-    final : float, default 70.0
-        Final sparsity in percent.
-    prune_epochs : int, default 10
-        Number of pruning steps, one before each of the first epochs.
-    scope : {"layer", "global"}
-        Per-layer percentile thresholds or one global threshold.
-    """
-
-    def __init__(self, final: float = 70.0, prune_epochs: int = 10, scope: str = "layer") -> None:
-        if scope not in {"layer", "global"}:
-            raise ValueError(f"scope must be 'layer' or 'global', got {scope!r}")
-        self.final = final
-        self.prune_epochs = prune_epochs
-        self.scope = scope
-        self._masks: dict[str, torch.Tensor] | None = None
-
-    def before_epoch(self, epoch: int, net: nn.Module) -> None:
-        """Prune to this epoch's target; fix the mask at the last pruning step."""
-        if epoch < self.prune_epochs:
-            prune_model(net, iterative_sparsity(epoch, self.final, self.prune_epochs), self.scope)
-        if epoch >= self.prune_epochs - 1 and self._masks is None:
-            self._masks = masks_from_nonzeros(net)
-
-    def after_step(self, net: nn.Module) -> None:
-        """Re-apply the mask once it is fixed; before that, weights may grow back."""
-        if self._masks is not None:
-            apply_masks(net, self._masks)
-
-    @property
-    def best_from_epoch(self) -> int:
-        """First epoch (0-based) whose test accuracy competes for the best: ``prune_epochs``.
-
-        The spec keeps "the best test accuracy from epoch 10 on" with pruning before
-        epochs 0..9: the first epoch after the whole schedule, as the course's code does.
-        """
-        return self.prune_epochs

@@ -4,9 +4,8 @@ import pytest
 import torch
 
 from edu.experiments import check_saved_model, level_budget, summarize
-from edu.experiments._lab2 import prune_each_layer
 from edu.models import resnet_from_state_dict
-from edu.prune import masks_from_nonzeros
+from edu.prune import masks_from_nonzeros, prune_model
 from edu.train import save_checkpoint
 
 
@@ -34,7 +33,7 @@ def test_summarize_reports_accuracy_sparsity_and_levels(make_experiment):
 def pruned_model(tmp_path, float_weights):
     """A ResNet-20 pruned to 70 % per layer, saved as a row's model.pt, and its masks."""
     net = resnet_from_state_dict(float_weights)
-    prune_each_layer(net, 70)
+    prune_model(net, 70)
     path = save_checkpoint(tmp_path / "model.pt", {"state_dict": net.state_dict()})
     return path, masks_from_nonzeros(net), net
 

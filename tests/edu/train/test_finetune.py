@@ -1,12 +1,10 @@
 """Finetuning pruned models: fixed masks and the iterative schedule."""
 
-import pytest
 import torch
-from torch import nn
 
 from edu.models import ResNetCIFAR
 from edu.prune import prunable_layers, prune_by_percentage, sparsity_report
-from edu.train import IterativePruning, finetune_after_prune, seed_everything
+from edu.train import finetune_after_prune, seed_everything
 
 
 def _batches(num_batches=3, batch_size=8, seed=0):
@@ -44,56 +42,3 @@ def test_without_prune_flag_pruned_weights_grow_back():
     net = _pruned_net()
     finetune_after_prune(net, _batches(), None, _optimizer(net), prune=False, progress=False)
     assert sparsity_report(net).total_sparsity < 0.1
-
-
-def test_iterative_schedule_prunes_then_enforces_the_mask():
-    """Does each of the first 10 epochs prune to 7(e+1)% and the mask hold afterwards?"""
-    net = _pruned_net(q=0)
-    schedule = IterativePruning(final=70.0, prune_epochs=10)
-    for epoch in range(12):
-        schedule.before_epoch(epoch, net)
-        if epoch < 10:
-            for name, layer in prunable_layers(net):
-                assert (layer.weight == 0).float().mean().item() == pytest.approx(
-                    0.07 * (epoch + 1), abs=1.5 / layer.weight.numel() + 1e-6
-                ), name
-        zeros_before = sparsity_report(net).total_sparsity
-        finetune_like = _optimizer(net)
-        for x, y in _batches(num_batches=1):
-            nn.functional.cross_entropy(net(x), y).backward()
-            finetune_like.step()
-            schedule.after_step(net)
-        after = sparsity_report(net).total_sparsity
-        if epoch < 9:
-            assert after < zeros_before, "weights must be free to grow back before the last step"
-        else:
-            assert after == zeros_before
-
-
-def test_a_resumed_schedule_rebuilds_the_mask_from_the_non_zeros():
-    """After a resume past the pruning epochs, is the mask recovered and enforced?"""
-    net = _pruned_net(q=70)
-    schedule = IterativePruning()
-    schedule.before_epoch(15, net)
-    sparsity = sparsity_report(net).total_sparsity
-    optimizer = _optimizer(net)
-    for x, y in _batches(num_batches=2):
-        nn.functional.cross_entropy(net(x), y).backward()
-        optimizer.step()
-        schedule.after_step(net)
-    assert sparsity_report(net).total_sparsity == sparsity
-
-
-def test_global_scope_uses_one_threshold_and_unknown_scope_is_refused():
-    """Is every kept |w| above every pruned one across layers with scope='global'?"""
-    net = _pruned_net(q=0)
-    original = [layer.weight.detach().abs().clone() for _, layer in prunable_layers(net)]
-    IterativePruning(scope="global").before_epoch(9, net)
-    kept = [layer.weight != 0 for _, layer in prunable_layers(net)]
-    smallest_kept = min(w[k].min() for w, k in zip(original, kept, strict=True))
-    largest_pruned = max(w[~k].max() for w, k in zip(original, kept, strict=True) if (~k).any())
-    assert smallest_kept >= largest_pruned
-    total = sum(w.numel() for w in original)
-    assert sum(int(k.sum()) for k in kept) == pytest.approx(0.3 * total, abs=2)
-    with pytest.raises(ValueError, match="scope"):
-        IterativePruning(scope="channel")
