@@ -45,7 +45,7 @@ def pretrained_path() -> Path:
 
     Examples
     --------
-    >>> pretrained_path().name  # doctest: +SKIP
+    >>> pretrained_path().name
     'resnet20_cifar10.pt'
     """
     path = Path(str(resources.files("edu.models") / "weights" / _WEIGHTS))
@@ -77,8 +77,8 @@ def pretrained_metadata() -> dict[str, Any]:
 
     Examples
     --------
-    >>> meta = pretrained_metadata()  # doctest: +SKIP
-    >>> meta["command"].startswith("edu train "), meta["test_images"]  # doctest: +SKIP
+    >>> meta = pretrained_metadata()
+    >>> meta["command"].startswith("edu train "), meta["test_images"]
     (True, 10000)
     """
     return json.loads(pretrained_path().with_name(_METADATA).read_text())
@@ -122,8 +122,8 @@ def pretrained_resnet20(
 
     Examples
     --------
-    >>> net = pretrained_resnet20(Nbits=4).eval()  # doctest: +SKIP
-    >>> net.num_layers, net.Nbits  # doctest: +SKIP
+    >>> net = pretrained_resnet20(Nbits=4).eval()
+    >>> net.num_layers, net.Nbits
     (20, 4)
     """
     state_dict = torch.load(pretrained_path(), map_location="cpu", weights_only=True)
