@@ -12,6 +12,7 @@ import torch
 
 from edu import __version__
 from edu.data import BatchLoader, load_cifar10
+from edu.train import load_state_dict, resolve_device
 
 __all__ = [
     "add_data_arguments",
@@ -23,6 +24,7 @@ __all__ = [
     "markdown_table",
     "positive_float",
     "positive_int",
+    "start_checkpoint_sweep",
     "write_json",
     "write_results",
     "write_run_record",
@@ -152,6 +154,21 @@ def cifar10_test_loader(args: argparse.Namespace, device: torch.device) -> Batch
         channels_last=True,
         source=test.source,
     )
+
+
+def start_checkpoint_sweep(
+    args: argparse.Namespace,
+) -> tuple[torch.device, dict[str, Any], dict[str, torch.Tensor], BatchLoader]:
+    """Common start of ``edu prune`` and ``edu quantize``: one checkpoint, many settings.
+
+    Applies ``--threads``, resolves ``--device``, writes ``command.txt``, reads
+    ``args.checkpoint`` (``weights_only=True``) and builds the test loader. Returns the
+    device, the run's arguments as plain values, the weights and the loader.
+    """
+    apply_threads(args.threads)
+    device = resolve_device(args.device)
+    run_args = write_run_record(args.output_dir, args)
+    return device, run_args, load_state_dict(args.checkpoint), cifar10_test_loader(args, device)
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:

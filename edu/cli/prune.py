@@ -15,7 +15,7 @@ from edu.cli.evaluate import layer_table
 from edu.experiments import summarize
 from edu.models import resnet_from_state_dict
 from edu.prune import prune_model
-from edu.train import load_state_dict, resolve_device, save_checkpoint
+from edu.train import save_checkpoint
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,11 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_prune(args: argparse.Namespace) -> int:
     """Prune at every ``--q``, evaluate, write checkpoints and the results table."""
-    _common.apply_threads(args.threads)
-    device = resolve_device(args.device)
-    run_args = _common.write_run_record(args.output_dir, args)
-    weights = load_state_dict(args.checkpoint)
-    loader = _common.cifar10_test_loader(args, device)
+    device, run_args, weights, loader = _common.start_checkpoint_sweep(args)
     rows = []
     for q in args.q:
         net = resnet_from_state_dict(weights)

@@ -13,7 +13,6 @@ from pathlib import Path
 from edu.cli import _common
 from edu.experiments import summarize
 from edu.models import resnet_from_state_dict
-from edu.train import load_state_dict, resolve_device
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,11 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_quantize(args: argparse.Namespace) -> int:
     """Evaluate the checkpoint at every ``--nbits`` and write the results table."""
-    _common.apply_threads(args.threads)
-    device = resolve_device(args.device)
-    run_args = _common.write_run_record(args.output_dir, args)
-    weights = load_state_dict(args.checkpoint)
-    loader = _common.cifar10_test_loader(args, device)
+    device, run_args, weights, loader = _common.start_checkpoint_sweep(args)
     rows = []
     for nbits in args.nbits:
         net = resnet_from_state_dict(weights, Nbits=nbits, symmetric=args.symmetric)
