@@ -19,9 +19,12 @@ from edu.cli import _common
 from edu.models import ResNetCIFAR
 from edu.prune import apply_masks, masks_from_nonzeros
 from edu.train import (
+    SCHEDULES,
     fit,
     load_checkpoint,
     load_state_dict,
+    make_scheduler,
+    make_sgd,
     resolve_device,
     save_checkpoint,
     seed_everything,
@@ -50,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr", type=_common.positive_float, default=0.1, help="peak learning rate")
     parser.add_argument(
         "--schedule",
-        choices=("onecycle", "cosine", "constant"),
+        choices=SCHEDULES,
         default="onecycle",
         help="learning-rate schedule, stepped every batch",
     )
@@ -65,19 +68,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common.add_data_arguments(parser)
     _common.add_device_argument(parser)
     parser.set_defaults(func=run_train)
-
-
-def make_scheduler(
-    optimizer: torch.optim.Optimizer, schedule: str, peak_lr: float, total_steps: int
-) -> torch.optim.lr_scheduler.LRScheduler:
-    """The per-step learning-rate schedule named by ``--schedule``."""
-    if schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=peak_lr, total_steps=total_steps, pct_start=0.15
-        )
-    if schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
 # Arguments that define the run: a resumed run must use the same values, or its
@@ -134,13 +124,7 @@ def run_train(args: argparse.Namespace) -> int:
         net.load_state_dict(load_state_dict(args.init))
     masks = masks_from_nonzeros(net) if args.keep_mask else None
     net.to(device, memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(
-        net.parameters(),
-        lr=args.lr,
-        momentum=args.momentum,
-        nesterov=args.momentum > 0,
-        weight_decay=args.weight_decay,
-    )
+    optimizer = make_sgd(net, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
     scheduler = make_scheduler(optimizer, args.schedule, args.lr, args.epochs * len(train_loader))
 
     started = time.perf_counter()

@@ -17,7 +17,7 @@ from torch import nn
 
 from edu.experiments._experiment import Experiment
 from edu.experiments._settings import Settings
-from edu.train import FitResult, fit, load_checkpoint, seed_everything
+from edu.train import FitResult, fit, load_checkpoint, make_scheduler, make_sgd, seed_everything
 
 __all__ = ["CHECKPOINT", "finetune", "make_optimizer"]
 
@@ -48,15 +48,10 @@ def make_optimizer(
     :math:`T`, from ``lr`` down to 0 (Loshchilov and Hutter, "SGDR", ICLR 2017,
     without restarts).
     """
-    optimizer = torch.optim.SGD(
-        net.parameters(),
-        lr=settings.lr,
-        momentum=settings.momentum,
-        nesterov=settings.momentum > 0,
-        weight_decay=settings.weight_decay,
+    optimizer = make_sgd(
+        net, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay
     )
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, total_steps))
-    return optimizer, scheduler
+    return optimizer, make_scheduler(optimizer, "cosine", settings.lr, total_steps)
 
 
 def _discard_other_run(path: Path, settings: dict, exp: Experiment) -> None:

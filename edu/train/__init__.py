@@ -9,9 +9,11 @@ from edu.train._checkpoint import (
 from edu.train._finetune import finetune_after_prune
 from edu.train._fit import FitResult, fit
 from edu.train._loops import EpochResult, evaluate, train_one_epoch
+from edu.train._optim import SCHEDULES, make_scheduler, make_sgd
 from edu.train._runtime import resolve_device, seed_everything
 
 __all__ = [
+    "SCHEDULES",
     "CheckpointError",
     "EpochResult",
     "FitResult",
@@ -20,6 +22,8 @@ __all__ = [
     "fit",
     "load_checkpoint",
     "load_state_dict",
+    "make_scheduler",
+    "make_sgd",
     "resolve_device",
     "save_checkpoint",
     "seed_everything",
