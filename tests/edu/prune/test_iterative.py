@@ -1,36 +1,16 @@
 """Iterative pruning hooks: prune on schedule, let weights grow back, then enforce the mask."""
 
 import pytest
-import torch
 from torch import nn
 
-from edu.models import ResNetCIFAR
-from edu.prune import IterativePruning, prunable_layers, prune_by_percentage, sparsity_report
-from edu.train import seed_everything
+from edu.prune import IterativePruning, prunable_layers, sparsity_report
 
 
-def _batches(num_batches=3, batch_size=8, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(num_batches * batch_size, 3, 32, 32, generator=generator)
-    y = torch.randint(0, 10, (num_batches * batch_size,), generator=generator)
-    return list(zip(x.split(batch_size), y.split(batch_size), strict=True))
-
-
-def _pruned_net(q=70):
-    seed_everything(0)
-    net = ResNetCIFAR()
-    for _, layer in prunable_layers(net):
-        prune_by_percentage(layer, q)
-    return net
-
-
-def _optimizer(net):
-    return torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-
-
-def test_iterative_schedule_prunes_then_enforces_the_mask():
+def test_iterative_schedule_prunes_then_enforces_the_mask(
+    random_batches, pruned_resnet, momentum_sgd
+):
     """Does each of the first 10 epochs prune to 7(e+1)% and the mask hold afterwards?"""
-    net = _pruned_net(q=0)
+    net = pruned_resnet(q=0)
     schedule = IterativePruning(final=70.0, prune_epochs=10)
     for epoch in range(12):
         schedule.before_epoch(epoch, net)
@@ -40,8 +20,8 @@ def test_iterative_schedule_prunes_then_enforces_the_mask():
                     0.07 * (epoch + 1), abs=1.5 / layer.weight.numel() + 1e-6
                 ), name
         zeros_before = sparsity_report(net).total_sparsity
-        finetune_like = _optimizer(net)
-        for x, y in _batches(num_batches=1):
+        finetune_like = momentum_sgd(net)
+        for x, y in random_batches(num_batches=1):
             nn.functional.cross_entropy(net(x), y).backward()
             finetune_like.step()
             schedule.after_step(net)
@@ -52,23 +32,25 @@ def test_iterative_schedule_prunes_then_enforces_the_mask():
             assert after == zeros_before
 
 
-def test_a_resumed_schedule_rebuilds_the_mask_from_the_non_zeros():
+def test_a_resumed_schedule_rebuilds_the_mask_from_the_non_zeros(
+    random_batches, pruned_resnet, momentum_sgd
+):
     """After a resume past the pruning epochs, is the mask recovered and enforced?"""
-    net = _pruned_net(q=70)
+    net = pruned_resnet(q=70)
     schedule = IterativePruning()
     schedule.before_epoch(15, net)
     sparsity = sparsity_report(net).total_sparsity
-    optimizer = _optimizer(net)
-    for x, y in _batches(num_batches=2):
+    optimizer = momentum_sgd(net)
+    for x, y in random_batches(num_batches=2):
         nn.functional.cross_entropy(net(x), y).backward()
         optimizer.step()
         schedule.after_step(net)
     assert sparsity_report(net).total_sparsity == sparsity
 
 
-def test_global_scope_uses_one_threshold_and_unknown_scope_is_refused():
+def test_global_scope_uses_one_threshold_and_unknown_scope_is_refused(pruned_resnet):
     """Is every kept |w| above every pruned one across layers with scope='global'?"""
-    net = _pruned_net(q=0)
+    net = pruned_resnet(q=0)
     original = [layer.weight.detach().abs().clone() for _, layer in prunable_layers(net)]
     IterativePruning(scope="global").before_epoch(9, net)
     kept = [layer.weight != 0 for _, layer in prunable_layers(net)]
