@@ -66,6 +66,7 @@ def test_drop_last():
 
 
 def test_eval_batches_are_the_normalized_images_in_order():
+    """Are test batches every image once, in order, normalized as torchvision does?"""
     images = _images(10)
     loader = BatchLoader(images, torch.arange(10) % 3, 4, train=False)
     x, y = _epoch(loader)
@@ -135,6 +136,7 @@ def test_crop_flip_matches_explicit_slicing():
 
 
 def test_each_epoch_covers_every_image_once_in_a_new_order():
+    """Does each training epoch see every image once, shuffled anew?"""
     n = 50
     loader = BatchLoader(_images(n), torch.arange(n), 8, train=True, seed=0)
     _, first = _epoch(loader)
@@ -145,6 +147,7 @@ def test_each_epoch_covers_every_image_once_in_a_new_order():
 
 
 def test_same_seed_same_batches_other_seed_other_batches():
+    """Does the seed alone decide the order, crops and flips?"""
     images, labels = _images(20), torch.arange(20)
     a = _epoch(BatchLoader(images, labels, 6, train=True, seed=7))
     b = _epoch(BatchLoader(images, labels, 6, train=True, seed=7))
@@ -166,6 +169,7 @@ def test_a_shared_generator_resumes_where_it_was():
 
 
 def test_eval_uses_no_randomness():
+    """Does a test pass leave the random generator untouched?"""
     generator = torch.Generator().manual_seed(0)
     state = generator.get_state()
     list(BatchLoader(_images(5), torch.arange(5), 2, train=False, generator=generator))
@@ -182,6 +186,7 @@ def test_eval_uses_no_randomness():
     ],
 )
 def test_bad_arguments(kwargs, message):
+    """Are wrong shapes, types and sizes refused with a message naming the problem?"""
     arguments = {
         "images": torch.zeros(2, 3, 32, 32, dtype=torch.uint8),
         "labels": torch.arange(2),
@@ -193,6 +198,7 @@ def test_bad_arguments(kwargs, message):
 
 
 def test_device_and_source_are_kept():
+    """Does the loader report the device and the data source it was given?"""
     loader = BatchLoader(
         _images(3), torch.arange(3), 2, train=False, device="cpu", source="fake data"
     )

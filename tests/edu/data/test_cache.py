@@ -91,6 +91,7 @@ def test_changed_image_file_is_decoded_again(fake, tmp_path):
 
 
 def test_cache_false_neither_reads_nor_writes(fake, tmp_path):
+    """With cache=False, is no cache file read or written?"""
     root = fake.write_tree(tmp_path / "data")
     load_cifar10("test", root, cache=False)
     assert _cache_files(tmp_path) == []

@@ -52,12 +52,14 @@ def test_prefix_is_class_balanced(splits):
 
 
 def test_cached_reload_is_identical(splits):
+    """Does the cached reload give exactly the decoded tensors?"""
     again = load_cifar10("test")
     assert torch.equal(again.images, splits["test"].images)
     assert torch.equal(again.labels, splits["test"].labels)
 
 
 def test_a_training_batch(splits):
+    """Is a real training batch shaped, typed and normalized as the model expects?"""
     train = splits["train"]
     loader = BatchLoader(train.images, train.labels, 256, train=True, seed=0)
     x, y = next(iter(loader))
