@@ -7,6 +7,8 @@ run rebuilds the mask from the non-zeros of the restored weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -34,20 +36,46 @@ class IterativePruning:
         Number of pruning steps, one before each of the first epochs.
     scope : {"layer", "global"}
         Per-layer percentile thresholds or one global threshold.
+    prune : callable ``(net, q) -> object``, optional
+        The pruning step, called with the epoch's target ``q`` in percent; its return
+        value is ignored. Default: :func:`edu.prune.prune_model` with ``scope``. A
+        notebook passes its student's pruning function here, so the schedule runs on
+        the student's code.
+
+    Examples
+    --------
+    >>> targets = []
+    >>> schedule = IterativePruning(prune=lambda net, q: targets.append(q), prune_epochs=4)
+    >>> for epoch in range(5):
+    ...     schedule.before_epoch(epoch, nn.Linear(2, 2))
+    >>> targets
+    [17.5, 35.0, 52.5, 70.0]
     """
 
-    def __init__(self, final: float = 70.0, prune_epochs: int = 10, scope: str = "layer") -> None:
+    def __init__(
+        self,
+        final: float = 70.0,
+        prune_epochs: int = 10,
+        scope: str = "layer",
+        prune: Callable[[nn.Module, float], object] | None = None,
+    ) -> None:
         if scope not in {"layer", "global"}:
             raise ValueError(f"scope must be 'layer' or 'global', got {scope!r}")
+        if prune_epochs < 1:
+            raise ValueError(f"prune_epochs must be >= 1, got {prune_epochs}")
         self.final = final
         self.prune_epochs = prune_epochs
         self.scope = scope
+        self.prune = prune if prune is not None else self._prune_model
         self._masks: dict[str, torch.Tensor] | None = None
+
+    def _prune_model(self, net: nn.Module, q: float) -> None:
+        prune_model(net, q, self.scope)
 
     def before_epoch(self, epoch: int, net: nn.Module) -> None:
         """Prune to this epoch's target; fix the mask at the last pruning step."""
         if epoch < self.prune_epochs:
-            prune_model(net, iterative_sparsity(epoch, self.final, self.prune_epochs), self.scope)
+            self.prune(net, iterative_sparsity(epoch, self.final, self.prune_epochs))
         if epoch >= self.prune_epochs - 1 and self._masks is None:
             self._masks = masks_from_nonzeros(net)
 

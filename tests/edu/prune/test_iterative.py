@@ -1,6 +1,7 @@
 """Iterative pruning hooks: prune on schedule, let weights grow back, then enforce the mask."""
 
 import pytest
+import torch
 from torch import nn
 
 from edu.prune import IterativePruning, prunable_layers, sparsity_report
@@ -61,3 +62,23 @@ def test_global_scope_uses_one_threshold_and_unknown_scope_is_refused(pruned_res
     assert sum(int(k.sum()) for k in kept) == pytest.approx(0.3 * total, abs=2)
     with pytest.raises(ValueError, match="scope"):
         IterativePruning(scope="channel")
+
+
+def test_a_given_pruning_step_gets_the_schedule_targets():
+    """With its own pruning step, are the targets 70 (e + 1) / P % and the mask fixed at P?"""
+    targets = []
+    schedule = IterativePruning(prune=lambda net, q: targets.append(q), prune_epochs=10)
+    net = nn.Sequential(nn.Linear(4, 4))
+    for epoch in range(12):
+        schedule.before_epoch(epoch, net)
+    assert targets == pytest.approx([7.0 * (e + 1) for e in range(10)])
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+    schedule.after_step(net)
+    assert int((net[0].weight == 0).sum()) == 0  # the mask was fixed while nothing was pruned
+
+
+def test_at_least_one_pruning_epoch():
+    """Is a schedule without pruning steps refused?"""
+    with pytest.raises(ValueError, match="prune_epochs must be >= 1"):
+        IterativePruning(prune_epochs=0)

@@ -1,0 +1,12 @@
+"""nbgrader configuration of the course (read by nbgrader from the repository root).
+
+The instructor's source notebooks live in ``solutions/<assignment>/`` and the student
+release that ``nbgrader generate_assignment`` makes of them in
+``assignments/<assignment>/`` (``python -m edu.notebook.release`` runs it). The
+course has one assignment, ``homework``.
+"""
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
