@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from edu import __version__
 
-SUBCOMMANDS = ("lab1", "train", "evaluate", "prune", "quantize", "reproduce")
+SUBCOMMANDS = ("lab1", "train", "evaluate", "prune", "quantize", "reproduce", "grade")
 
 
 def build_parser() -> argparse.ArgumentParser:

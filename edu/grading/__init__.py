@@ -1,0 +1,96 @@
+"""Autograding of the course's notebooks: hidden checks, a sandbox, nbgrader's gradebook.
+
+- :func:`check` declares a hidden check (a pytest-style function worth some points of
+  a grade cell); :func:`collect_checks` finds them in the checks folder (``grader/``);
+  :func:`expect_close` and friends fail them with messages a student can act on;
+- :class:`GradingContext` gives the checks their fixtures for one
+  :class:`Submission`: the student's functions running in a sandbox
+  (:class:`StudentCode`), the submitted checkpoints (:class:`CheckpointSet`);
+- :class:`Limits` and :class:`SandboxPolicy` say what a sandboxed process may use and
+  see; :func:`probe_isolation` says what this machine allows;
+- :func:`grade_submission` grades one submission (the steps of :data:`STEPS`: read,
+  checks, nbgrader's autograde) into a :class:`SubmissionResult`; :func:`grade_course`
+  grades a class on a ``concurrent.futures`` executor and records the results in
+  nbgrader's gradebook, ``grades.csv`` and feedback pages.
+
+The checks decide the grades; the student's code never runs in the grader's process.
+"""
+
+from edu.grading._assignment import AssignmentLayout, Course, NotebookLayout, SourceCell
+from edu.grading._autograde import NotebookAutograde
+from edu.grading._checkpoints import CheckpointSet, find_cifar10
+from edu.grading._checks import (
+    Check,
+    CheckFailed,
+    CheckResult,
+    LimitReached,
+    ReferenceUsed,
+    StudentError,
+    check,
+    collect_checks,
+    run_check,
+)
+from edu.grading._compare import expect_close, expect_equal, expect_shape, show
+from edu.grading._context import GradingContext, static_findings
+from edu.grading._gradebook import record_in_gradebook
+from edu.grading._limits import Limits, describe_exit
+from edu.grading._pipeline import (
+    STEPS,
+    GradingJob,
+    GradingSettings,
+    SubmissionResult,
+    grade_submission,
+)
+from edu.grading._report import feedback_html, grades_csv, summary_table
+from edu.grading._runner import CourseGrades, check_points, grade_course
+from edu.grading._sandbox import Isolation, SandboxPolicy, probe_isolation, resolve_user
+from edu.grading._student import Deadline, StudentCode
+from edu.grading._submission import NotebookSubmission, Submission, read_submission
+
+__all__ = [
+    "STEPS",
+    "AssignmentLayout",
+    "Check",
+    "CheckFailed",
+    "CheckResult",
+    "CheckpointSet",
+    "Course",
+    "CourseGrades",
+    "Deadline",
+    "GradingContext",
+    "GradingJob",
+    "GradingSettings",
+    "Isolation",
+    "LimitReached",
+    "Limits",
+    "NotebookAutograde",
+    "NotebookLayout",
+    "NotebookSubmission",
+    "ReferenceUsed",
+    "SandboxPolicy",
+    "SourceCell",
+    "StudentCode",
+    "StudentError",
+    "Submission",
+    "SubmissionResult",
+    "check",
+    "check_points",
+    "collect_checks",
+    "describe_exit",
+    "expect_close",
+    "expect_equal",
+    "expect_shape",
+    "feedback_html",
+    "find_cifar10",
+    "grade_course",
+    "grade_submission",
+    "grades_csv",
+    "probe_isolation",
+    "read_submission",
+    "record_in_gradebook",
+    "resolve_user",
+    "run_check",
+    "show",
+    "static_findings",
+    "summary_table",
+]

@@ -1,0 +1,358 @@
+"""nbgrader ``autograde`` of one submission, in a scratch course, with a sandboxed kernel.
+
+Each submission is autograded on its own, so that submissions can be graded in
+parallel and none can touch another's files or the course's gradebook:
+
+1. a scratch course folder gets a copy of the template gradebook (the course's,
+   without students: :meth:`edu.grading.Course.template_gradebook`) and of the
+   submission's readable notebooks and files;
+2. a private Jupyter path holds a kernelspec named ``python3`` (the one the
+   notebooks ask for) whose command is the sandbox launcher wrapping
+   ``ipykernel``: the kernel runs under the submission's limits, as the sandbox
+   user, without network (it talks to nbgrader over Unix sockets then), with the
+   course, the hidden checks and the other submissions out of sight;
+3. a subprocess runs nbgrader's own ``autograde`` for one notebook at a time (a
+   notebook nbgrader cannot process costs only itself), with
+   :class:`edu.grading._execute.SandboxedExecute` in place of ``Execute``,
+   ``OverwriteCells.add_missing_cells`` on (deleted test cells come back) and the
+   per-cell timeout, and :class:`edu.grading._overwrite.OverwriteCellsWithDuplicates`
+   in place of ``OverwriteCells`` (nbgrader's fails on duplicated cells); the
+   subprocess is killed at the submission's deadline;
+4. the scores nbgrader computed, its comments and the autograded notebooks are read
+   back from the scratch folder.
+
+The scores of the test cells are replaced later by the hidden checks' scores; what
+nbgrader gives here is the executed notebook (for feedback and manual grading), the
+manually graded cells, and its own auto scores for any cell no check covers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edu.grading._limits import Limits
+from edu.grading._sandbox import SandboxPolicy
+from edu.grading._student import Deadline
+from edu.grading._submission import Submission
+
+__all__ = ["NotebookAutograde", "autograde"]
+
+_KERNEL_NAME = "python3"
+_LOG_TAIL = 2000
+
+
+@dataclass(frozen=True)
+class NotebookAutograde:
+    """What nbgrader made of one notebook.
+
+    Attributes
+    ----------
+    name : str
+        The notebook's name.
+    status : str
+        ``"autograded"``, ``"failed"`` (nbgrader could not process it),
+        ``"not-run"`` (missing, rejected, or the submission ran out of time).
+    message : str
+        Why it failed or did not run, or what stopped it (a dead kernel, the
+        output limit); empty when all went well.
+    notebook : str or None
+        The autograded notebook (JSON text).
+    grades : dict
+        ``{grade_id: {"auto_score", "max_score", "needs_manual_grade"}}``.
+    comments : dict
+        ``{grade_id: auto_comment}`` of the solution cells.
+    """
+
+    name: str
+    status: str
+    message: str = ""
+    notebook: str | None = None
+    grades: dict = field(default_factory=dict)
+    comments: dict = field(default_factory=dict)
+
+
+def _write_kernelspec(
+    scratch: Path, policy: SandboxPolicy, autograded: Path, runtime: Path
+) -> None:
+    command = policy.command(
+        scratch / "kernel",
+        [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        env={"OMP_NUM_THREADS": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+        keep_env=("NBGRADER_EXECUTION",),
+        writable=(str(runtime), str(runtime / "kernel.json")),
+        name="kernel",
+        cwd=str(autograded),
+    )
+    spec = {"argv": command, "display_name": "Python 3 (sandboxed)", "language": "python"}
+    folder = scratch / "jupyter" / "kernels" / _KERNEL_NAME
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
+
+
+def _prepare(
+    scratch: Path, submission: Submission, template_db: bytes, notebooks: list[str]
+) -> Path:
+    """The scratch course: gradebook, empty source folder, the submitted files."""
+    course = scratch / "course"
+    submitted = course / "submitted" / submission.student / submission.assignment
+    submitted.mkdir(parents=True)
+    (course / "source" / submission.assignment).mkdir(parents=True)
+    (course / "gradebook.db").write_bytes(template_db)
+    (course / "gradebook.db").chmod(0o600)
+    wanted = {f"{name}.ipynb" for name in notebooks}
+    for relative, data in submission.files.items():
+        if relative.endswith(".ipynb") and relative not in wanted:
+            continue  # missing, rejected: nbgrader scores them 0
+        path = submitted / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(0o644)
+    return course
+
+
+def autograde(
+    submission: Submission,
+    template_db: bytes,
+    scratch: Path,
+    policy: SandboxPolicy,
+    deadline: Deadline,
+    network_namespace: bool,
+) -> dict[str, NotebookAutograde]:
+    """Autograde every readable notebook of ``submission`` with nbgrader (module docstring).
+
+    Parameters
+    ----------
+    submission : Submission
+        Its ``ok`` notebooks are autograded; the others are reported ``not-run``.
+    template_db : bytes
+        The course's gradebook without students.
+    scratch : Path
+        An empty folder for this submission (mode 0711 when the sandbox user differs).
+    policy : SandboxPolicy
+        The kernel's sandbox (``hide`` should cover the course and the other
+        scratch folders).
+    deadline : Deadline
+        nbgrader is stopped when it runs out.
+    network_namespace : bool
+        Whether the sandbox gets its own network namespace; the kernel then talks to
+        nbgrader over Unix sockets (``ipc``) instead of TCP.
+
+    Returns
+    -------
+    dict of str to NotebookAutograde
+        For every notebook of the submission.
+    """
+    ready = [n for n, nb in submission.notebooks.items() if nb.status == "ok"]
+    results = {
+        name: NotebookAutograde(name, "not-run", nb.message)
+        for name, nb in submission.notebooks.items()
+        if nb.status != "ok"
+    }
+    if not ready:
+        return results
+    course = _prepare(scratch, submission, template_db, ready)
+    autograded = course / "autograded" / submission.student / submission.assignment
+    autograded.mkdir(parents=True)  # the kernel's working folder, made visible to it
+    runtime = scratch / "runtime"
+    runtime.mkdir()
+    kernel_policy = SandboxPolicy(
+        policy.limits,
+        policy.user,
+        policy.namespaces,
+        policy.hide,
+        (*policy.visible, str(autograded), str(runtime)),
+    )
+    _write_kernelspec(scratch, kernel_policy, autograded, runtime)
+    spec = {
+        "course": str(course),
+        "assignment": submission.assignment,
+        "student": submission.student,
+        "notebooks": ready,
+        "limits": vars(policy.limits),
+        "transport": "ipc" if network_namespace else "tcp",
+        "runtime": str(runtime),
+        "reports": str(scratch),
+    }
+    (scratch / "autograde.json").write_text(json.dumps(spec))
+    env = {
+        **os.environ,
+        "JUPYTER_PATH": str(scratch / "jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "JUPYTER_CONFIG_DIR": str(scratch / "jupyter-config"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    log = scratch / "nbgrader.log"
+    timed_out = False
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "edu.grading._autograde", str(scratch / "autograde.json")],
+            cwd=scratch,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            process.wait(timeout=deadline.remaining())
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(process.pid, 9)
+            process.wait()
+    outcome = _read_outcome(scratch)
+    grades = _read_grades(course, submission)
+    for name in ready:
+        results[name] = _notebook_result(
+            name, autograded, outcome.get(name), grades.get(name, ({}, {})), timed_out, deadline
+        )
+    return results
+
+
+def _read_outcome(scratch: Path) -> dict:
+    path = scratch / "autograde-outcome.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _read_grades(course: Path, submission: Submission) -> dict[str, tuple[dict, dict]]:
+    """``{notebook: (grades, comments)}`` from the scratch gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    found = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        try:
+            record = gradebook.find_submission(submission.assignment, submission.student)
+        except MissingEntry:
+            return found
+        for notebook in record.notebooks:
+            grades = {
+                grade.name: {
+                    "auto_score": grade.auto_score,
+                    "max_score": grade.max_score,
+                    "needs_manual_grade": bool(grade.needs_manual_grade),
+                }
+                for grade in notebook.grades
+            }
+            comments = {comment.name: comment.auto_comment for comment in notebook.comments}
+            found[notebook.name] = (grades, comments)
+    return found
+
+
+def _notebook_result(
+    name: str,
+    autograded: Path,
+    outcome: dict | None,
+    grades: tuple[dict, dict],
+    timed_out: bool,
+    deadline: Deadline,
+) -> NotebookAutograde:
+    path = autograded / f"{name}.ipynb"
+    if outcome is None or not path.exists():
+        if timed_out:
+            message = (
+                f"not autograded: the submission's time limit of {deadline.seconds:g} s was reached"
+            )
+        else:
+            message = "nbgrader could not autograde it: " + ((outcome or {}).get("log") or "")
+        return NotebookAutograde(name, "failed", message.strip())
+    text = path.read_text()
+    notes = [f"cell {i} ran past the cell time limit" for i in _timed_out_cells(text)]
+    if outcome.get("stopped"):
+        notes.append(outcome["stopped"])
+    if outcome.get("output_limit"):
+        notes.append("its output went past the output limit; the rest was dropped")
+    return NotebookAutograde(name, "autograded", "; ".join(notes), text, grades[0], grades[1])
+
+
+def _timed_out_cells(text: str) -> list[int]:
+    """Indices of the cells whose execution nbgrader stopped at the cell time limit."""
+    cells = json.loads(text).get("cells", [])
+    return [
+        index
+        for index, cell in enumerate(cells)
+        if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+    ]
+
+
+def _run(spec: dict) -> dict:
+    """In the subprocess: nbgrader ``autograde``, one notebook at a time."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
+        IgnorePattern,
+        LimitOutput,
+        OverwriteKernelspec,
+        SaveAutoGrades,
+    )
+    from traitlets.config import Config
+
+    from edu.grading._execute import SandboxedExecute
+    from edu.grading._overwrite import OverwriteCellsWithDuplicates
+
+    limits = Limits(**spec["limits"])
+    outcome = {}
+    for name in spec["notebooks"]:
+        report = Path(spec["reports"]) / f"execute-{name}.json"
+        config = Config()
+        config.CourseDirectory.root = spec["course"]
+        config.CourseDirectory.notebook_id = name
+        config.Autograde.sanitize_preprocessors = [
+            ClearOutput,
+            DeduplicateIds,
+            OverwriteKernelspec,
+            OverwriteCellsWithDuplicates,  # in place of OverwriteCells: duplicated cells
+            CheckCellMetadata,
+        ]
+        config.Autograde.autograde_preprocessors = [
+            SandboxedExecute,  # in place of Execute: output cap, a dead kernel ends the notebook
+            IgnorePattern,
+            ClearMetadataPreprocessor,
+            LimitOutput,
+            SaveAutoGrades,
+            AssignLatePenalties,
+            CheckCellMetadata,
+        ]
+        config.OverwriteCellsWithDuplicates.add_missing_cells = True
+        config.SandboxedExecute.timeout = limits.cell_timeout_s
+        config.SandboxedExecute.output_bytes = limits.output_bytes
+        config.SandboxedExecute.limits = spec["limits"]
+        config.SandboxedExecute.report_path = str(report)
+        config.KernelManager.transport = spec["transport"]
+        config.KernelManager.connection_file = str(Path(spec["runtime"]) / "kernel.json")
+        if spec["transport"] == "ipc":
+            config.KernelManager.ip = str(Path(spec["runtime"]) / "kernel")
+        api = NbGraderAPI(config=config)
+        result = api.autograde(spec["assignment"], spec["student"], force=True, create=True)
+        entry = {"success": bool(result["success"]), "log": ""}
+        if not result["success"]:
+            text = (result.get("error") or "") + "\n" + (result.get("log") or "")
+            entry["log"] = _nbgrader_reason(text)
+        if report.exists():
+            entry.update(json.loads(report.read_text()))
+        outcome[name] = entry
+        (Path(spec["reports"]) / "autograde-outcome.json").write_text(json.dumps(outcome))
+    return outcome
+
+
+def _nbgrader_reason(text: str) -> str:
+    """The line of nbgrader's log that says why a notebook failed, or its tail."""
+    for marker in (
+        "Notebook failed to validate",
+        "ValidationError",
+        "does not exist in the database",
+    ):
+        for line in text.splitlines():
+            if marker in line:
+                return line.strip()[-_LOG_TAIL:]
+    return text.strip()[-_LOG_TAIL:]
+
+
+if __name__ == "__main__":
+    _run(json.loads(Path(sys.argv[1]).read_text()))

@@ -1,0 +1,166 @@
+"""The fixtures the hidden checks take, for one submission.
+
+The grading pipeline and ``pytest grader/ --submission DIR`` both build a
+:class:`GradingContext` and hand its fixtures to the same check functions:
+
+- one fixture per notebook, named after it (``lab1_sparse_regression``, ...): a
+  :class:`edu.grading._student.StudentCode` running that notebook's solution cells in
+  the sandbox, started on first use; requesting it for a missing or rejected
+  notebook fails the check with the reason;
+- ``checkpoints``: the :class:`edu.grading._checkpoints.CheckpointSet`;
+- ``submission``: the :class:`edu.grading.Submission` itself.
+
+Everything that runs code of the student's is started lazily and stopped by
+:meth:`GradingContext.close`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import edu
+from edu.grading._assignment import AssignmentLayout
+from edu.grading._checkpoints import CheckpointSet
+from edu.grading._checks import CheckFailed
+from edu.grading._sandbox import SandboxPolicy
+from edu.grading._static import scan_cell
+from edu.grading._student import Deadline, SolutionCell, StudentCode
+from edu.grading._submission import Submission, import_statements
+from edu.grading._taught import build_refusing_copy
+
+__all__ = ["GradingContext", "static_findings"]
+
+
+def static_findings(submission: Submission) -> dict[str, str]:
+    """The static check's verdict on every solution cell that hands work to ``edu``.
+
+    Returns
+    -------
+    dict of str to str
+        ``{grade_id: message}`` for the flagged cells; the message says which line
+        does what, and that the function earns nothing for it.
+    """
+    flags = {}
+    for notebook in submission.notebooks.values():
+        for grade_id, source in notebook.solutions.items():
+            findings = scan_cell(source)
+            if findings:
+                what = "; ".join(f"line {f.line} {f.message}" for f in findings)
+                flags[grade_id] = (
+                    f"the cell {grade_id!r} {what}. A function that calls, imports or loads "
+                    "its counterpart in edu earns nothing for it"
+                )
+    return flags
+
+
+class GradingContext:
+    """Fixtures of the hidden checks for one submission.
+
+    Parameters
+    ----------
+    submission : Submission
+        What is graded.
+    layout : AssignmentLayout
+        The assignment as released (setup cells are taken from it, not from the
+        student's copy).
+    policy : SandboxPolicy
+        Limits and isolation of the processes that run the student's code; the
+        real ``edu`` package is added to what they cannot see.
+    folder : Path
+        A fresh folder for this submission's sandboxes.
+    deadline : Deadline
+        The submission's time.
+    data_root : str or None
+        Where CIFAR-10 is, for accuracy checks.
+    """
+
+    def __init__(
+        self,
+        submission: Submission,
+        layout: AssignmentLayout,
+        policy: SandboxPolicy,
+        folder: Path,
+        deadline: Deadline,
+        data_root: str | None = None,
+    ) -> None:
+        self.submission = submission
+        self.layout = layout
+        self.folder = Path(folder)
+        self.deadline = deadline
+        self.flags = static_findings(submission)
+        edu_source = str(Path(edu.__file__).parent)
+        self.copy = self.folder / "edu-copy"
+        files = self.folder / "checkpoint-files"
+        self.policy = SandboxPolicy(
+            policy.limits,
+            policy.user,
+            policy.namespaces,
+            (*policy.hide, edu_source),
+            (*policy.visible, str(self.copy), str(files)),
+        )
+        self.checkpoints = CheckpointSet(
+            submission.files,
+            lambda: self._start("checkpoint-reader", [], []),
+            files,
+            data_root,
+            policy.limits.checkpoint_bytes,
+        )
+        self._started: list[StudentCode] = []
+
+    @functools.cached_property
+    def _refusing_copy(self) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.chmod(0o711)
+        return build_refusing_copy(self.copy)
+
+    def _start(self, name: str, cells: list[SolutionCell], prelude: list[str]) -> StudentCode:
+        code = StudentCode(
+            name,
+            cells,
+            prelude,
+            self.policy,
+            self._refusing_copy,
+            self.folder / name,
+            self.deadline,
+            self.flags,
+        )
+        self._started.append(code)
+        return code
+
+    @functools.cache  # noqa: B019 - one sandbox per notebook for this context's life
+    def notebook(self, name: str) -> StudentCode:
+        """The sandboxed functions of notebook ``name`` (started on first use).
+
+        Raises
+        ------
+        CheckFailed
+            If the notebook is missing or was rejected.
+        """
+        notebook = self.submission.notebooks[name]
+        if notebook.status != "ok":
+            raise CheckFailed(notebook.message)
+        setup = [
+            statement
+            for cell in self.layout.notebook(name).setup
+            for statement in import_statements(cell.source)
+        ]
+        cells = [SolutionCell(gid, source) for gid, source in notebook.solutions.items()]
+        return self._start(name, cells, [*setup, *notebook.imports])
+
+    def fixtures(self) -> dict[str, Callable[[], object]]:
+        """Fixture name -> zero-argument callable that makes it."""
+        fixtures: dict[str, Callable[[], object]] = {
+            "submission": lambda: self.submission,
+            "checkpoints": lambda: self.checkpoints,
+        }
+        for notebook in self.layout.notebooks:
+            fixtures[notebook.name] = functools.partial(self.notebook, notebook.name)
+        return fixtures
+
+    def close(self) -> None:
+        """Stop every sandbox this context started."""
+        for code in self._started:
+            code.close()
+        self._started.clear()

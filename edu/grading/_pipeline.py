@@ -1,0 +1,269 @@
+"""Grading one submission: the steps, in order, and what they produce.
+
+:func:`grade_submission` takes a :class:`GradingJob` (plain, picklable values: it may
+run in another process or on another machine) and returns a
+:class:`SubmissionResult` (plain values too); it writes nothing outside its scratch
+folder, which it removes. Recording the result (gradebook, feedback, ``grades.csv``)
+is the caller's job, in one process, so that parallel grading cannot race on files.
+
+The steps, declared in :data:`STEPS`:
+
+1. ``read``: the submission's files are read into memory and classified. First, so
+   that nothing the student's code does afterwards (a notebook that writes files
+   while it runs) changes what is graded.
+2. ``checks``: the hidden checks, on the student's functions and checkpoints, in
+   sandboxes. They decide the autograded scores, so they run before nbgrader and get
+   the submission's time first.
+3. ``autograde``: nbgrader's ``autograde`` with a sandboxed kernel, with the time
+   that is left: the executed notebooks for feedback and manual grading.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edu.grading._assignment import AssignmentLayout
+from edu.grading._autograde import NotebookAutograde, autograde
+from edu.grading._checks import Check, CheckResult, collect_checks, run_check
+from edu.grading._context import GradingContext
+from edu.grading._limits import Limits
+from edu.grading._sandbox import SandboxPolicy, probe_isolation
+from edu.grading._student import Deadline
+from edu.grading._submission import Submission, read_submission
+
+__all__ = ["STEPS", "GradingJob", "GradingSettings", "SubmissionResult", "grade_submission"]
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """How every submission of one run is graded (the same for all students).
+
+    Attributes
+    ----------
+    layout : AssignmentLayout
+        The assignment as the gradebook records it.
+    template_db : bytes
+        The course's gradebook without students (:meth:`Course.template_gradebook`).
+    checks_dir : str
+        The hidden checks' folder.
+    limits : Limits
+        Per-submission limits.
+    sandbox_user : tuple of int or None
+        ``(uid, gid)`` of the sandbox, when the grader is root.
+    namespaces : bool
+        Use mount, network and PID namespaces where possible.
+    hide : tuple of str
+        What no sandbox may see: the course folder, the checks, the scratch root.
+    visible : tuple of str
+        What must stay visible under those (the Python environment, ``edu`` for the
+        kernel).
+    data_root : str or None
+        Where CIFAR-10 is, for the accuracy checks.
+    scratch_root : str
+        Where each submission's scratch folder is made.
+    """
+
+    layout: AssignmentLayout
+    template_db: bytes
+    checks_dir: str
+    limits: Limits = field(default_factory=Limits)
+    sandbox_user: tuple[int, int] | None = None
+    namespaces: bool = True
+    hide: tuple[str, ...] = ()
+    visible: tuple[str, ...] = ()
+    data_root: str | None = None
+    scratch_root: str = field(default_factory=tempfile.gettempdir)
+
+    def policy(self) -> SandboxPolicy:
+        """The sandbox policy of this run."""
+        return SandboxPolicy(
+            self.limits, self.sandbox_user, self.namespaces, self.hide, self.visible
+        )
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """One submission to grade: whose, where its folder is, and how."""
+
+    student: str
+    folder: str
+    settings: GradingSettings
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """Everything grading found out about one submission (plain values only).
+
+    Attributes
+    ----------
+    student, assignment, digest : str
+        Whose, which, and the SHA-256 of its files.
+    scores : dict of str to float
+        The autograded score of every test cell (grade id), from the checks.
+    max_scores : dict of str to float
+        Their points.
+    checks : tuple of CheckResult
+        Every check's outcome.
+    problems : tuple of str
+        What is wrong with the submission as a whole (missing, rejected notebooks,
+        refused files, what nbgrader repaired or could not run).
+    notebooks : dict of str to NotebookAutograde
+        nbgrader's outcome per notebook.
+    timestamp : str or None
+        The submission time (``timestamp.txt``), if any.
+    timings : dict of str to float
+        Seconds per step.
+    """
+
+    student: str
+    assignment: str
+    digest: str
+    scores: dict[str, float]
+    max_scores: dict[str, float]
+    checks: tuple[CheckResult, ...]
+    problems: tuple[str, ...]
+    notebooks: dict[str, NotebookAutograde]
+    timestamp: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        """Total autograded score."""
+        return sum(self.scores.values())
+
+    @property
+    def max_score(self) -> float:
+        """Total autograded points."""
+        return sum(self.max_scores.values())
+
+
+@dataclass
+class _Work:
+    """The state the steps pass along."""
+
+    job: GradingJob
+    scratch: Path
+    deadline: Deadline
+    submission: Submission | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+    notebooks: dict[str, NotebookAutograde] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=4)
+def _checks(folder: str) -> tuple[Check, ...]:
+    """The hidden checks, collected once per process."""
+    return tuple(collect_checks(Path(folder)))
+
+
+def _read(work: _Work) -> None:
+    settings = work.job.settings
+    work.submission = read_submission(
+        Path(work.job.folder), work.job.student, settings.layout, settings.limits
+    )
+
+
+def _run_checks(work: _Work) -> None:
+    settings = work.job.settings
+    context = GradingContext(
+        work.submission,
+        settings.layout,
+        settings.policy(),
+        work.scratch / "checks",
+        work.deadline,
+        settings.data_root,
+    )
+    try:
+        fixtures = context.fixtures()
+        work.checks = [run_check(item, fixtures) for item in _checks(settings.checks_dir)]
+    finally:
+        context.close()
+
+
+def _autograde(work: _Work) -> None:
+    settings = work.job.settings
+    policy = settings.policy()
+    isolation = probe_isolation(policy)
+    folder = work.scratch / "autograde"
+    folder.mkdir()
+    folder.chmod(0o711)
+    work.notebooks = autograde(
+        work.submission, settings.template_db, folder, policy, work.deadline, isolation.network
+    )
+
+
+STEPS: tuple[tuple[str, Callable[[_Work], None]], ...] = (
+    ("read", _read),  # first: later steps run the student's code, which must not change this
+    ("checks", _run_checks),  # the grade; before nbgrader, so it has the submission's time first
+    ("autograde", _autograde),  # executed notebooks and manual cells, with the time left
+)
+"""The steps of :func:`grade_submission`, in the order they run (see the module docstring)."""
+
+
+def _problems(work: _Work) -> tuple[str, ...]:
+    submission = work.submission
+    problems = list(submission.problems)
+    for name, notebook in submission.notebooks.items():
+        if notebook.status != "ok":
+            problems.append(notebook.message)
+        problems += [f"{name}.ipynb: {note}" for note in notebook.notes]
+    for name, outcome in work.notebooks.items():
+        if outcome.message and submission.notebooks[name].status == "ok":
+            problems.append(f"{name}.ipynb: {outcome.message}")
+    return tuple(problems)
+
+
+def _scores(work: _Work) -> tuple[dict[str, float], dict[str, float]]:
+    """Each test cell's score: the sum of its checks' points (nbgrader's if it has none)."""
+    max_scores = dict(work.job.settings.layout.autograded)
+    scores = {grade_id: 0.0 for grade_id in max_scores}
+    checked = set()
+    for result in work.checks:
+        if result.grade_id in scores:
+            scores[result.grade_id] += result.points
+            checked.add(result.grade_id)
+    for outcome in work.notebooks.values():
+        for grade_id, grade in outcome.grades.items():
+            if grade_id in scores and grade_id not in checked:
+                scores[grade_id] = float(grade["auto_score"] or 0.0)
+    return scores, max_scores
+
+
+def grade_submission(job: GradingJob) -> SubmissionResult:
+    """Run :data:`STEPS` on one submission and return what they found.
+
+    Never raises for anything the submission does; a broken submission is a result
+    with zeros and messages.
+    """
+    root = Path(job.settings.scratch_root)
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{job.student}-", dir=root))
+    scratch.chmod(0o711)
+    work = _Work(job, scratch, Deadline(job.settings.limits.submission_timeout_s))
+    try:
+        for name, step in STEPS:
+            start = time.perf_counter()
+            step(work)
+            work.timings[name] = round(time.perf_counter() - start, 3)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    scores, max_scores = _scores(work)
+    timestamp = work.submission.files.get("timestamp.txt")
+    return SubmissionResult(
+        job.student,
+        job.settings.layout.name,
+        work.submission.digest,
+        scores,
+        max_scores,
+        tuple(work.checks),
+        _problems(work),
+        work.notebooks,
+        timestamp.decode(errors="replace").strip() if timestamp else None,
+        work.timings,
+    )

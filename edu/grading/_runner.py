@@ -1,0 +1,338 @@
+"""Grading a whole class: jobs on a ``concurrent.futures`` executor, results recorded here.
+
+:func:`grade_course` prepares one :class:`GradingJob` per submission, skips those
+whose files and grader are unchanged since they were last graded (a hash of both is
+kept in ``<course>/.grading/``), runs the others through
+:func:`edu.grading.grade_submission` on an executor, and records each result as it
+arrives, in this process only: the gradebook, the autograded notebooks, the feedback
+page, the cache. It then writes ``grades.csv`` and returns the summary table.
+
+The executor is anything with the :class:`concurrent.futures.Executor` interface:
+none for ``jobs=1`` (inline), a :class:`~concurrent.futures.ProcessPoolExecutor` for
+``jobs > 1``, or one passed in, e.g. Dask's ``distributed.Client(...).get_executor()``
+when a class outgrows one machine (the course folder must then be on a file system
+the workers share). A job whose worker fails is recorded as a grading failure with
+zeros and retried on the next run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import edu
+from edu.grading._assignment import AssignmentLayout, Course
+from edu.grading._autograde import NotebookAutograde
+from edu.grading._checkpoints import find_cifar10
+from edu.grading._checks import CheckResult, collect_checks
+from edu.grading._gradebook import record_in_gradebook
+from edu.grading._limits import Limits
+from edu.grading._pipeline import GradingJob, GradingSettings, SubmissionResult, grade_submission
+from edu.grading._report import feedback_html, grades_csv, summary_table
+from edu.grading._sandbox import probe_isolation, resolve_user
+from edu.grading._submission import read_submission
+
+__all__ = ["CourseGrades", "check_points", "grade_course"]
+
+FEEDBACK_PAGE = "checks.html"
+_CACHE = ".grading"
+
+
+@dataclass(frozen=True)
+class CourseGrades:
+    """What :func:`grade_course` did.
+
+    Attributes
+    ----------
+    results : dict of str to SubmissionResult
+        Every submission of the assignment that has a grade, by student (graded now,
+        or the last recorded grade).
+    graded, skipped : tuple of str
+        Students graded in this run, and the selected ones unchanged since their last
+        grading.
+    csv_path : Path
+        ``grades.csv``.
+    feedback : dict of str to Path
+        Each student's feedback page.
+    table : str
+        The summary table.
+    """
+
+    results: dict[str, SubmissionResult]
+    graded: tuple[str, ...]
+    skipped: tuple[str, ...]
+    csv_path: Path
+    feedback: dict[str, Path]
+    table: str
+
+
+def check_points(checks, layout: AssignmentLayout) -> None:
+    """Make sure the checks' points add up to every autograded cell's points.
+
+    Raises
+    ------
+    ValueError
+        Listing each grade id whose checks' points differ from the gradebook's, and
+        checks whose grade id is not an autograded cell.
+    """
+    totals: dict[str, float] = {}
+    for item in checks:
+        totals[item.grade_id] = totals.get(item.grade_id, 0.0) + item.points
+    expected = layout.autograded
+    problems = [
+        f"{grade_id}: checks give {totals.get(grade_id, 0.0):g}, the cell has {points:g}"
+        for grade_id, points in expected.items()
+        if grade_id in totals and abs(totals[grade_id] - points) > 1e-9
+    ]
+    problems += [f"{g}: no such autograded cell" for g in totals if g not in expected]
+    if problems:
+        raise ValueError("the hidden checks do not match the gradebook: " + "; ".join(problems))
+
+
+def _fingerprint(checks_dir: Path, settings: GradingSettings) -> str:
+    """What a grade depends on besides the submission: checks, grading code, limits, layout."""
+    sha = hashlib.sha256(f"{edu.__version__}|{settings.limits}|{settings.layout}".encode())
+    grading_code = sorted(Path(__file__).parent.glob("*.py"))
+    for path in [*sorted(checks_dir.rglob("*")), *grading_code]:
+        if path.is_file() and path.suffix in {".py", ".toml"}:
+            sha.update(path.name.encode() + path.read_bytes())
+    return sha.hexdigest()
+
+
+def _to_json(result: SubmissionResult, fingerprint: str) -> str:
+    plain = dataclasses.asdict(result)
+    for outcome in plain["notebooks"].values():
+        outcome["notebook"] = None  # written to autograded/, not kept twice
+    return json.dumps({"fingerprint": fingerprint, "result": plain}, indent=1)
+
+
+def _from_json(text: str) -> tuple[str, SubmissionResult]:
+    data = json.loads(text)
+    plain = data["result"]
+    plain["checks"] = tuple(CheckResult(**c) for c in plain["checks"])
+    plain["problems"] = tuple(plain["problems"])
+    plain["notebooks"] = {k: NotebookAutograde(**v) for k, v in plain["notebooks"].items()}
+    return data["fingerprint"], SubmissionResult(**plain)
+
+
+def _failed(job: GradingJob, error: BaseException) -> SubmissionResult:
+    layout = job.settings.layout
+    return SubmissionResult(
+        job.student,
+        layout.name,
+        "",
+        dict.fromkeys(layout.autograded, 0.0),
+        dict(layout.autograded),
+        (),
+        (f"grading failed ({type(error).__name__}: {error}); it is retried on the next run",),
+        {},
+    )
+
+
+def _run_jobs(jobs: list[GradingJob], executor, workers: int) -> Iterable:
+    """Yield ``(job, result)`` as they finish, on the given or a new executor."""
+    if not jobs:
+        return
+    if executor is None and workers <= 1:
+        for job in jobs:
+            try:
+                yield job, grade_submission(job)
+            except Exception as error:  # a grader bug: record it, go on with the next student
+                yield job, _failed(job, error)
+        return
+    own = executor is None
+    if own:
+        executor = concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn")
+        )
+    try:
+        futures = {executor.submit(grade_submission, job): job for job in jobs}
+        for future in concurrent.futures.as_completed(futures):
+            job = futures[future]
+            try:
+                yield job, future.result()
+            except Exception as error:  # a worker died or a grader bug: not the student's
+                yield job, _failed(job, error)
+    finally:
+        if own:
+            executor.shutdown(cancel_futures=True)
+
+
+def _write_autograded(course: Course, result: SubmissionResult) -> None:
+    folder = course.folder("autograded") / result.student / result.assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, outcome in result.notebooks.items():
+        path = folder / f"{name}.ipynb"
+        if outcome.notebook is not None:
+            path.write_text(outcome.notebook)
+        elif path.exists():
+            path.unlink()
+    if result.timestamp:
+        (folder / "timestamp.txt").write_text(result.timestamp + "\n")
+
+
+def grade_course(
+    course_dir: str | Path,
+    assignment: str,
+    *,
+    students: Iterable[str] | None = None,
+    jobs: int = 1,
+    executor: concurrent.futures.Executor | None = None,
+    checks_dir: str | Path | None = None,
+    limits: Limits | None = None,
+    sandbox_user: str | None = "nobody",
+    namespaces: bool = True,
+    data_root: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+    stream: TextIO | None = sys.stdout,
+) -> CourseGrades:
+    """Grade every submission of ``assignment`` in a course folder (module docstring).
+
+    Parameters
+    ----------
+    course_dir : path-like
+        The course folder (nbgrader's layout; its ``nbgrader_config.py`` is read).
+    assignment : str
+        The assignment id.
+    students : iterable of str, optional
+        Grade only these (default: every ``submitted/<student>/<assignment>``).
+    jobs : int, default 1
+        Submissions graded at the same time (processes), when ``executor`` is None.
+    executor : concurrent.futures.Executor, optional
+        Runs the jobs instead (e.g. Dask's ``Client.get_executor()``).
+    checks_dir : path-like, optional
+        The hidden checks; default ``<course>/grader``.
+    limits : Limits, optional
+        Per-submission limits; default :class:`Limits` ``()``.
+    sandbox_user : str or None, default "nobody"
+        The user the sandboxes run as when the grader runs as root.
+    namespaces : bool, default True
+        Use mount, network and PID namespaces where the system allows them.
+    data_root : str, optional
+        Where CIFAR-10 is (default ``$EDU_DATA_ROOT``, then the cache).
+    force : bool, default False
+        Grade again even the submissions that did not change.
+    progress : bool, default True
+        Show a progress bar of the students.
+    stream : text file or None, default sys.stdout
+        Where the summary table is printed; ``None``: nowhere.
+
+    Returns
+    -------
+    CourseGrades
+
+    Raises
+    ------
+    FileNotFoundError
+        If the course, the assignment, the checks or CIFAR-10 (needed by accuracy
+        checks) cannot be found, or a requested student has no submission.
+    ValueError
+        If the checks' points do not match the gradebook, or Python cannot run in the
+        sandbox (:func:`edu.grading.probe_isolation`).
+    """
+    from tqdm import tqdm
+
+    course = Course(course_dir)
+    checks_path = Path(checks_dir).resolve() if checks_dir else course.root / "grader"
+    checks = collect_checks(checks_path)
+    layout = course.layout(assignment)
+    check_points(checks, layout)
+    if any(item.needs_data for item in checks):
+        found = find_cifar10(data_root)
+        if found is None:
+            raise FileNotFoundError(
+                "the accuracy checks need CIFAR-10 and none was found: pass --data-root or "
+                "set EDU_DATA_ROOT"
+            )
+        data_root = found
+    submissions = course.submissions(assignment)
+    selected = submissions
+    if students is not None:
+        wanted = list(students)
+        unknown = [s for s in wanted if s not in submissions]
+        if unknown:
+            raise FileNotFoundError(
+                f"no submission of {assignment!r} for {', '.join(unknown)} in "
+                f"{course.folder('submitted')}"
+            )
+        selected = {s: submissions[s] for s in wanted}
+    scratch_root = Path(tempfile.mkdtemp(prefix="edu-grade-run-"))
+    scratch_root.chmod(0o711)
+    settings = GradingSettings(
+        layout=layout,
+        template_db=course.template_gradebook(),
+        checks_dir=str(checks_path),
+        limits=limits or Limits(),
+        sandbox_user=resolve_user(sandbox_user),
+        namespaces=namespaces,
+        hide=(str(course.root), str(checks_path), str(scratch_root)),
+        visible=(str(Path(edu.__file__).parent),),
+        data_root=data_root,
+        scratch_root=str(scratch_root),
+    )
+    isolation = probe_isolation(settings.policy())
+    if isolation.error:
+        raise ValueError(
+            f"the sandbox cannot start: {isolation.error}. Use --sandbox-user with a user "
+            "who can read the Python environment, or make it readable to "
+            f"{sandbox_user!r}"
+        )
+    fingerprint = _fingerprint(checks_path, settings)
+    cache = course.root / _CACHE / assignment
+    cache.mkdir(parents=True, exist_ok=True)
+    results: dict[str, SubmissionResult] = {}
+    todo = []
+    for student, folder in submissions.items():
+        cached = cache / f"{student}.json"
+        old_fingerprint, old = _from_json(cached.read_text()) if cached.exists() else ("", None)
+        if old is not None:
+            results[student] = old  # the last recorded grade, reported until regraded
+        if student not in selected:
+            continue
+        unchanged = (
+            old is not None
+            and old_fingerprint == fingerprint
+            and old.digest == read_submission(folder, student, layout, settings.limits).digest
+        )
+        if force or not unchanged:
+            todo.append(GradingJob(student, str(folder), settings))
+    feedback: dict[str, Path] = {}
+    try:
+        bar = tqdm(
+            total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress
+        )
+        for job, result in _run_jobs(todo, executor, jobs):
+            record_in_gradebook(course.db_url, result)
+            _write_autograded(course, result)
+            page = course.folder("feedback") / job.student / assignment / FEEDBACK_PAGE
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(feedback_html(result))
+            if result.digest:
+                (cache / f"{job.student}.json").write_text(_to_json(result, fingerprint))
+            results[job.student] = result
+            bar.set_postfix_str(job.student)
+            bar.update()
+        bar.close()
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)
+    for student in results:
+        feedback[student] = course.folder("feedback") / student / assignment / FEEDBACK_PAGE
+    csv_path = course.root / "grades.csv"
+    csv_path.write_text(grades_csv(course.db_url, results.values()))
+    table = summary_table(results.values(), layout)
+    if stream is not None:
+        print(table, file=stream)
+    graded = tuple(sorted(job.student for job in todo))
+    skipped = tuple(sorted(set(selected) - set(graded)))
+    return CourseGrades(results, graded, skipped, csv_path, feedback, table)

@@ -1,0 +1,291 @@
+"""The process that runs a student's functions, inside the sandbox (run as a script).
+
+Usage (from :mod:`edu.grading._student`, through the launcher)::
+
+    python -I _worker.py REQUEST_FD RESPONSE_FD REFUSING_COPY
+
+It puts ``REFUSING_COPY`` (from :func:`edu.grading._taught.build_refusing_copy`)
+first on ``sys.path``, so ``import edu`` gives the package whose reference versions
+of the taught functions refuse to run, then answers requests until its input ends.
+Each request is one :mod:`edu.grading._protocol` message whose header names an
+operation:
+
+- ``exec``: run source code (the imports of the notebook's setup, then each solution
+  cell, one per request) in the namespace the student's functions live in;
+- ``call``: call one of the student's functions on arrays and values;
+- ``prune_layer``, ``global_prune``, ``finetune``, ``ste``: build the torch objects
+  a Lab 2 or Lab 3 function takes (a layer, a small CIFAR ResNet, a loader and an
+  optimizer, a tensor that requires grad) from arrays, call the student's function
+  and send back what it did to them;
+- ``load_checkpoint``: read a submitted ``.pt`` with ``torch.load(weights_only=True)``
+  and send back its tensors.
+
+The answer holds plain arrays and a header: ``status`` (``ok`` or ``error``, with the
+exception's type, message and the student's lines of the traceback) and ``refused``,
+the reference functions the call tried to use. Nothing is trusted on the grader's
+side: it checks every array it gets.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import linecache
+import os
+import re
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+_MAX_REQUEST = 1 << 30
+_MAGIC = re.compile(r"^(\s*)[%!].*$", re.MULTILINE)
+_NAMESPACE: dict = {"__name__": "__main__"}
+
+
+def _torch():
+    import torch
+
+    torch.set_num_threads(1)
+    return torch
+
+
+def _argument(spec: dict, arrays: dict, torch_tensors: bool = False):
+    if "array" in spec:
+        array = arrays[spec["array"]]
+        return _torch().from_numpy(array.copy()) if torch_tensors else array.copy()
+    return spec["value"]
+
+
+def _plain(value) -> np.ndarray | None:
+    """An array for a returned value: ndarrays, tensors, numbers and bools."""
+    if value is None:
+        return None
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        value = value.detach().cpu()
+        if value.dtype.is_floating_point and value.dtype.itemsize < 4:
+            value = value.float()
+        value = value.numpy()
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise TypeError(f"returned a {type(value).__name__}, not an array or a number")
+    return array
+
+
+def _student_function(name: str):
+    function = _NAMESPACE.get(name)
+    if function is None:
+        raise LookupError(f"{name} is not defined after running the notebook's cells")
+    return function
+
+
+def op_exec(header: dict, arrays: dict) -> tuple[dict, dict]:
+    """Run one cell's source in the student's namespace."""
+    filename = f"<cell {header['cell']}>"
+    source = _MAGIC.sub(r"\1pass", header["source"])
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    exec(compile(source, filename, "exec"), _NAMESPACE)
+    return {"defined": sorted(k for k in _NAMESPACE if not k.startswith("__"))}, {}
+
+
+def op_call(header: dict, arrays: dict) -> tuple[dict, dict]:
+    """Call a function on arrays; send back the result and the arguments afterwards."""
+    function = _student_function(header["function"])
+    args = [_argument(spec, arrays) for spec in header["args"]]
+    result = function(*args)
+    out = {f"arg{i}": a for i, a in enumerate(args) if isinstance(a, np.ndarray)}
+    plain = _plain(result)
+    if plain is not None:
+        out["result"] = plain
+    return {"returned": type(result).__name__}, out
+
+
+def _layer(kind: str, weight: np.ndarray):
+    torch = _torch()
+    if kind == "linear":
+        layer = torch.nn.Linear(weight.shape[1], weight.shape[0])
+    else:
+        out_ch, in_ch, k, _ = weight.shape
+        layer = torch.nn.Conv2d(in_ch, out_ch, k, padding=k // 2)
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(weight))
+    return layer
+
+
+def op_value(header: dict, arrays: dict) -> tuple[dict, dict]:
+    """A variable of the student's namespace (a Part 0 answer), as an array."""
+    if header["name"] not in _NAMESPACE:
+        raise LookupError(f"{header['name']} is not defined after running the notebook's cells")
+    value = _NAMESPACE[header["name"]]
+    plain = _plain(value) if isinstance(value, bool | int | float) else None
+    return {"type": type(value).__name__}, {} if plain is None else {"value": plain}
+
+
+def op_prune_layer(header: dict, arrays: dict) -> tuple[dict, dict]:
+    """``prune_by_percentage(layer, q)`` on a Linear or Conv2d layer with given weights."""
+    layer = _layer(header["kind"], arrays["weight"])
+    returned = _student_function(header["function"])(layer, header["q"])
+    out = {"weight": _plain(layer.weight)}
+    mask = _plain(returned)
+    if mask is not None:
+        out["returned"] = mask
+    return {"returned": type(returned).__name__}, out
+
+
+def _resnet(num_layers: int, arrays: dict, prefix: str = "state/"):
+    torch = _torch()
+    from edu.models import ResNetCIFAR
+
+    net = ResNetCIFAR(num_layers=num_layers)
+    state = {
+        k[len(prefix) :]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith(prefix)
+    }
+    net.load_state_dict(state)
+    return net
+
+
+def _state_arrays(net) -> dict:
+    from edu.prune import plain_state_dict
+
+    return {f"state/{k}": _plain(v) for k, v in plain_state_dict(net).items()}
+
+
+def op_global_prune(header: dict, arrays: dict) -> tuple[dict, dict]:
+    """``global_prune_by_percentage(net, q)`` on a small CIFAR ResNet with given weights."""
+    net = _resnet(header["num_layers"], arrays)
+    returned = _student_function(header["function"])(net, header["q"])
+    out = _state_arrays(net)
+    if isinstance(returned, int | float) or hasattr(returned, "item"):
+        out["returned"] = _plain(float(returned))
+    return {"returned": type(returned).__name__}, out
+
+
+def op_finetune(header: dict, arrays: dict) -> tuple[dict, dict]:
+    """One epoch of ``finetune_after_prune`` on a small ResNet, fixed batches, plain SGD."""
+    torch = _torch()
+    torch.manual_seed(header.get("seed", 0))
+    net = _resnet(header["num_layers"], arrays)
+    x, y = torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"])
+    size = header["batch_size"]
+    loader = [(x[i : i + size], y[i : i + size]) for i in range(0, len(y), size)]
+    optimizer = torch.optim.SGD(
+        net.parameters(),
+        lr=header["lr"],
+        momentum=header["momentum"],
+        weight_decay=header["weight_decay"],
+    )
+    criterion = torch.nn.CrossEntropyLoss()
+    function = _student_function(header["function"])
+    returned = function(net, loader, criterion, optimizer, prune=header["prune"])
+    return {"returned": type(returned).__name__}, _state_arrays(net)
+
+
+def op_ste(header: dict, arrays: dict) -> tuple[dict, dict]:
+    """``STE.apply(w, bit, symmetric)``, and the gradient it lets through when asked."""
+    torch = _torch()
+    ste = _student_function(header["function"])
+    w = torch.from_numpy(arrays["w"].copy()).requires_grad_(header["backward"])
+    output = ste.apply(w, header["bit"], header["symmetric"])
+    out = {"output": _plain(output)}
+    if header["backward"]:
+        output.backward(torch.from_numpy(arrays["grad"]))
+        if w.grad is not None:
+            out["grad"] = _plain(w.grad)
+    return {"returned": type(output).__name__}, out
+
+
+def op_load_checkpoint(header: dict, arrays: dict) -> tuple[dict, dict]:
+    """Read a ``.pt`` with ``weights_only=True``; send its tensors back by key."""
+    torch = _torch()
+    contents = torch.load(header["path"], map_location="cpu", weights_only=True)
+    if not isinstance(contents, dict):
+        raise TypeError(f"the file holds a {type(contents).__name__}, not a state dict")
+    out, kinds = {}, {}
+    for key, value in contents.items():
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(
+                f"the value under {str(key)[:80]!r} is a {type(value).__name__}, not a tensor"
+            )
+        kinds[str(key)] = str(value.dtype).removeprefix("torch.")
+        out[f"state/{key}"] = _plain(value)
+    return {"dtypes": kinds}, out
+
+
+OPERATIONS = {
+    "exec": op_exec,
+    "call": op_call,
+    "value": op_value,
+    "prune_layer": op_prune_layer,
+    "global_prune": op_global_prune,
+    "finetune": op_finetune,
+    "ste": op_ste,
+    "load_checkpoint": op_load_checkpoint,
+}
+
+
+def _student_traceback(error: BaseException) -> list[str]:
+    """The traceback lines in the student's cells, newest last."""
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<cell")
+    ]
+    return [f"{f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()}" for f in frames[-5:]]
+
+
+def _refused_calls() -> list[str]:
+    edu = sys.modules.get("edu")
+    calls = list(getattr(edu, "_REFUSED_CALLS", []))
+    if calls:
+        edu._REFUSED_CALLS.clear()
+    return calls
+
+
+def serve(requests, responses, protocol: ModuleType) -> None:
+    """Answer requests until the input ends (``protocol``: :mod:`edu.grading._protocol`)."""
+    while True:
+        try:
+            header, arrays = protocol.decode(protocol.read_message(requests, _MAX_REQUEST))
+        except EOFError:
+            return
+        try:
+            extra, out = OPERATIONS[header["op"]](header, arrays)
+            reply = {"status": "ok", **extra}
+        except BaseException as error:  # the student's error, reported, never fatal here
+            reply = {
+                "status": "error",
+                "type": type(error).__name__,
+                "message": str(error)[:2000],
+                "errno": getattr(error, "errno", None),
+                "traceback": _student_traceback(error),
+            }
+            out = {}
+        reply["refused"] = _refused_calls()
+        protocol.write_message(responses, protocol.encode(reply, out))
+
+
+def _load_protocol() -> ModuleType:
+    """:mod:`edu.grading._protocol`, loaded from its file beside this script.
+
+    Importing it as ``edu.grading._protocol`` would run ``edu.grading``'s own imports
+    (nbgrader among them) in the sandbox; the protocol needs numpy only.
+    """
+    spec = importlib.util.spec_from_file_location(
+        "_grading_protocol", Path(__file__).with_name("_protocol.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str]) -> None:
+    """``REQUEST_FD RESPONSE_FD REFUSING_COPY``: serve on those pipes."""
+    request_fd, response_fd, copy = int(argv[0]), int(argv[1]), argv[2]
+    protocol = _load_protocol()
+    sys.path.insert(0, copy)
+    with os.fdopen(request_fd, "rb") as requests, os.fdopen(response_fd, "wb") as responses:
+        serve(requests, responses, protocol)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

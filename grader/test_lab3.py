@@ -1,0 +1,276 @@
+"""Hidden checks of Lab 3: the student's STE (14 points) and two checkpoints (10 points).
+
+``STE.apply`` runs in the sandbox on weights drawn here with fixed seeds (with pruned
+zeros); its outputs and the gradient it lets through are compared with
+:func:`edu.quant.quantize_weights` and the straight-through rule in the grader's
+process. The checkpoints are read with ``torch.load(weights_only=True)`` in the
+sandbox and measured here with the reference quantizer: weight levels per quantized
+layer, zeros, and CIFAR-10 test accuracy with 4-bit weights.
+"""
+
+import numpy as np
+import torch
+from _common import THRESHOLDS, min_accuracy
+
+from edu.grading import CheckFailed, check, expect_close
+from edu.prune import prunable_layers
+from edu.quant import QuantConv2d, count_levels, quantize_weights
+
+SEED = 20_241_003
+
+
+def _weights(shape, generator, zeros=0.4, shift=0.0):
+    w = torch.randn(shape, generator=generator) * 0.1 + shift
+    w[torch.rand(shape, generator=generator) < zeros] = 0.0
+    return w
+
+
+def _ste(lab3, w, bit, symmetric=False, grad=None):
+    what = f"STE.apply(w, {bit!r}, {symmetric}) with w of shape {tuple(w.shape)}"
+    arrays = {"w": w.numpy().copy()}
+    if grad is not None:
+        arrays["grad"] = grad.numpy().copy()
+    header = {"bit": bit, "symmetric": symmetric, "backward": grad is not None}
+    _, out = lab3.request("ste", "STE", header, arrays, what)
+    if "output" not in out:
+        raise CheckFailed(f"{what} returned no tensor")
+    return out, what
+
+
+def _compare(lab3, w, bit, symmetric):
+    out, what = _ste(lab3, w, bit, symmetric)
+    expected = quantize_weights(w, bit, symmetric).numpy()
+    expect_close(out["output"], expected, what, rtol=1e-5, atol=1e-6)
+    return out["output"], what
+
+
+# -- asymmetric -------------------------------------------------------------------------
+
+
+@check("test_ste_asymmetric", points=2)
+def test_ste_asymmetric_values(lab3_quantization):
+    """Asymmetric quantization of random sparse weights at 1 to 8 bits matches the reference."""
+    generator = torch.Generator().manual_seed(SEED)
+    for bit in (1, 2, 3, 4, 5, 6, 8):
+        for shape in ((7,), (16, 8, 3, 3), (10, 64)):
+            _compare(lab3_quantization, _weights(shape, generator), bit, False)
+
+
+@check("test_ste_asymmetric", points=1)
+def test_ste_asymmetric_special_bits(lab3_quantization):
+    """bit=None returns w unchanged, bit=0 returns zeros."""
+    w = _weights((6, 5), torch.Generator().manual_seed(SEED + 1))
+    for bit in (None, 0):
+        _compare(lab3_quantization, w, bit, False)
+
+
+@check("test_ste_asymmetric", points=1)
+def test_ste_asymmetric_keeps_zeros_and_levels(lab3_quantization):
+    """Pruned zeros stay exactly 0 and N bits use at most 2^N non-zero levels."""
+    w = _weights((64, 32), torch.Generator().manual_seed(SEED + 2), zeros=0.6)
+    for bit in (2, 3, 4):
+        out, what = _ste(lab3_quantization, w, bit)
+        wq = torch.from_numpy(out["output"])
+        if wq.shape != w.shape:
+            raise CheckFailed(f"{what}: shape {tuple(wq.shape)}, expected {tuple(w.shape)}")
+        moved = int((wq[w == 0] != 0).sum())
+        if moved:
+            raise CheckFailed(f"{what}: {moved} pruned (zero) weights are no longer 0")
+        levels = count_levels(wq[w != 0])
+        if levels > 2**bit:
+            raise CheckFailed(
+                f"{what}: {levels} levels among the non-zero weights, expected at most {2**bit}"
+            )
+
+
+@check("test_ste_asymmetric", points=1)
+def test_ste_asymmetric_degenerate_inputs(lab3_quantization):
+    """Equal non-zero weights are one level already; an all-zero tensor stays zero."""
+    for w in (torch.tensor([0.0, 0.3, 0.3, 0.0]), torch.zeros(5)):
+        _compare(lab3_quantization, w, 4, False)
+
+
+# -- symmetric --------------------------------------------------------------------------
+
+
+@check("test_ste_symmetric", points=2)
+def test_ste_symmetric_values(lab3_quantization):
+    """Symmetric quantization of random sparse weights at 2 to 8 bits matches the reference."""
+    generator = torch.Generator().manual_seed(SEED + 10)
+    for bit in (2, 3, 4, 5, 6, 8):
+        for shape in ((9,), (16, 8, 3, 3), (10, 64)):
+            _compare(lab3_quantization, _weights(shape, generator, shift=0.02), bit, True)
+
+
+@check("test_ste_symmetric", points=1)
+def test_ste_symmetric_keeps_zeros_and_levels(lab3_quantization):
+    """Pruned zeros stay 0 and N bits use at most 2^N - 1 levels, 0 included."""
+    w = _weights((64, 32), torch.Generator().manual_seed(SEED + 11), zeros=0.5)
+    for bit in (2, 3, 4):
+        out, what = _ste(lab3_quantization, w, bit, True)
+        wq = torch.from_numpy(out["output"])
+        moved = int((wq[w == 0] != 0).sum()) if wq.shape == w.shape else -1
+        if moved:
+            raise CheckFailed(
+                f"{what}: pruned (zero) weights are no longer 0 (or the shape changed)"
+            )
+        if count_levels(wq) > 2**bit - 1:
+            raise CheckFailed(f"{what}: {count_levels(wq)} levels, expected at most {2**bit - 1}")
+
+
+@check("test_ste_symmetric", points=1)
+def test_ste_symmetric_is_odd(lab3_quantization):
+    """Q(-w) = -Q(w): the levels are symmetric around 0."""
+    w = _weights((40,), torch.Generator().manual_seed(SEED + 12), shift=0.05)
+    plus, what = _compare(lab3_quantization, w, 3, True)
+    minus, _ = _ste(lab3_quantization, -w, 3, True)
+    expect_close(minus["output"], -plus, f"{what}, applied to -w", rtol=1e-5, atol=1e-6)
+
+
+@check("test_ste_symmetric", points=1)
+def test_ste_symmetric_scale(lab3_quantization):
+    """The largest |w| is itself a level (scale = max |w| over the non-zero weights)."""
+    w = _weights((30,), torch.Generator().manual_seed(SEED + 13), shift=-0.03)
+    out, what = _ste(lab3_quantization, w, 4, True)
+    got, expected = float(np.abs(out["output"]).max()), float(w.abs().max())
+    if not np.isclose(got, expected, rtol=1e-5):
+        raise CheckFailed(
+            f"{what}: the largest |w_q| is {got:.6g}, expected max |w| = {expected:.6g}"
+        )
+
+
+# -- gradient ---------------------------------------------------------------------------
+
+
+def _straight_through(lab3, symmetric: bool, seed: int) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    for bit in (2, 4, 8):
+        w = torch.randn(5, 7, generator=generator)
+        upstream = torch.randn(5, 7, generator=generator)
+        out, what = _ste(lab3, w, bit, symmetric, grad=upstream)
+        if "grad" not in out:
+            raise CheckFailed(f"{what}: backward gave w no gradient")
+        expect_close(out["grad"], upstream.numpy(), f"the gradient of w through {what}")
+
+
+@check("test_ste_gradient", points=2)
+def test_ste_gradient_passes_straight_through(lab3_quantization):
+    """Asymmetric: backward returns the upstream gradient unchanged for w."""
+    _straight_through(lab3_quantization, False, SEED + 20)
+
+
+@check("test_ste_gradient", points=1)
+def test_ste_gradient_passes_straight_through_symmetric(lab3_quantization):
+    """Symmetric: backward returns the upstream gradient unchanged for w."""
+    _straight_through(lab3_quantization, True, SEED + 21)
+
+
+@check("test_ste_gradient", points=1)
+def test_ste_gradient_with_pruned_zeros(lab3_quantization):
+    """With pruned zeros in w, every entry of w gets the upstream gradient."""
+    generator = torch.Generator().manual_seed(SEED + 22)
+    w = _weights((6, 6), generator, zeros=0.5)
+    upstream = torch.randn(6, 6, generator=generator)
+    out, what = _ste(lab3_quantization, w, 3, False, grad=upstream)
+    if "grad" not in out:
+        raise CheckFailed(f"{what}: backward gave w no gradient")
+    expect_close(out["grad"], upstream.numpy(), f"the gradient of w through {what}")
+
+
+# -- checkpoints ------------------------------------------------------------------------
+
+TOLERANCE = THRESHOLDS["sparsity"]["tolerance"]
+EVAL_IMAGES = THRESHOLDS["accuracy"]["eval_images"]
+
+
+def _finite(checkpoints, name: str) -> None:
+    net = checkpoints.model(name)
+    for key, value in net.state_dict().items():
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise CheckFailed(f"{name}.pt: {key} holds NaN or infinite values")
+
+
+def _levels(checkpoints, name: str) -> None:
+    counts, budget = checkpoints.weight_levels(name)
+    for layer, count in counts.items():
+        if not 2 <= count <= budget:
+            raise CheckFailed(
+                f"{name}.pt, layer {layer}: {count} distinct weight values with 4 bits, "
+                f"expected between 2 and {budget}"
+            )
+
+
+def _accurate(checkpoints, name: str) -> None:
+    threshold = min_accuracy(name)
+    accuracy = checkpoints.accuracy(name, EVAL_IMAGES)
+    if accuracy < threshold:
+        raise CheckFailed(
+            f"{name}.pt with 4-bit weights: test accuracy {accuracy:.4f} on the first "
+            f"{EVAL_IMAGES or 10_000} CIFAR-10 test images, expected at least {threshold:.4f}"
+        )
+
+
+@check("test_lab3_qat_4bit", points=1)
+def test_lab3_qat_4bit_loads(checkpoints):
+    """lab3_qat_4bit.pt holds the finite weights of a ResNet-20 (weights_only)."""
+    _finite(checkpoints, "lab3_qat_4bit")
+
+
+@check("test_lab3_qat_4bit", points=1)
+def test_lab3_qat_4bit_levels(checkpoints):
+    """Every quantized layer of lab3_qat_4bit.pt uses at most 16 weight values."""
+    _levels(checkpoints, "lab3_qat_4bit")
+
+
+@check("test_lab3_qat_4bit", points=3, needs_data=True)
+def test_lab3_qat_4bit_accuracy(checkpoints):
+    """lab3_qat_4bit.pt with 4-bit weights reaches the course's accuracy threshold."""
+    _accurate(checkpoints, "lab3_qat_4bit")
+
+
+@check("test_lab3_sparse_qat_4bit", points=1)
+def test_lab3_sparse_qat_4bit_loads(checkpoints):
+    """lab3_sparse_qat_4bit.pt holds the finite weights of a ResNet-20 (weights_only)."""
+    _finite(checkpoints, "lab3_sparse_qat_4bit")
+
+
+@check("test_lab3_sparse_qat_4bit", points=1)
+def test_lab3_sparse_qat_4bit_is_sparse(checkpoints):
+    """Every prunable layer has 70 % zeros, and the zeros of lab2_finetune_70.pt are kept."""
+    name = "lab3_sparse_qat_4bit"
+    for layer, sparsity in checkpoints.layer_sparsity(name).items():
+        if abs(sparsity - 0.70) > TOLERANCE:
+            raise CheckFailed(
+                f"{name}.pt, layer {layer}: {sparsity:.2%} of the weights are 0, expected "
+                f"70 % (+/- {TOLERANCE:.0%})"
+            )
+    try:
+        start = dict(prunable_layers(checkpoints.model("lab2_finetune_70")))
+    except CheckFailed:
+        return  # without a readable Lab 2 model there is nothing to compare with
+    for layer, module in prunable_layers(checkpoints.model(name)):
+        revived = int((module.weight[start[layer].weight == 0] != 0).sum())
+        if revived:
+            raise CheckFailed(
+                f"{name}.pt, layer {layer}: {revived} weights pruned in lab2_finetune_70.pt "
+                "are no longer 0"
+            )
+
+
+@check("test_lab3_sparse_qat_4bit", points=1)
+def test_lab3_sparse_qat_4bit_levels(checkpoints):
+    """Quantized layers use at most 16 levels besides the pruned 0, which stays 0."""
+    name = "lab3_sparse_qat_4bit"
+    _levels(checkpoints, name)
+    for layer, module in prunable_layers(checkpoints.model(name)):
+        if isinstance(module, QuantConv2d):
+            with torch.no_grad():
+                moved = int((module.quantized_weight()[module.weight == 0] != 0).sum())
+            if moved:
+                raise CheckFailed(f"{name}.pt, layer {layer}: quantization moves {moved} zeros")
+
+
+@check("test_lab3_sparse_qat_4bit", points=2, needs_data=True)
+def test_lab3_sparse_qat_4bit_accuracy(checkpoints):
+    """lab3_sparse_qat_4bit.pt with 4-bit weights reaches the course's accuracy threshold."""
+    _accurate(checkpoints, "lab3_sparse_qat_4bit")

@@ -1,0 +1,172 @@
+"""Submitted checkpoints: read safely in the sandbox, measured in the grader.
+
+The files are made here: the shipped pretrained ResNet-20, pruned with the reference;
+a pickle with code in it; other models; broken files. Oracles: ``torch.unique`` and
+zero counts taken directly on the tensors, and the pretrained model's documented
+accuracy.
+"""
+
+import io
+import os
+
+import pytest
+import torch
+
+from edu.grading import CheckFailed, CheckpointSet, Deadline, StudentCode, find_cifar10
+from edu.grading._taught import build_refusing_copy
+from edu.models import ResNetCIFAR, pretrained_resnet20
+from edu.prune import prunable_layers, prune_model
+from edu.quant import quantize_weights
+
+
+class _Exit42:
+    """Pickles as a call of os._exit(42): loading it would end the process."""
+
+    def __reduce__(self):
+        return (os._exit, (42,))
+
+
+def _saved(obj) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def pruned():
+    net = pretrained_resnet20()
+    prune_model(net, 70)
+    return net
+
+
+@pytest.fixture(scope="module")
+def files(pruned):
+    return {
+        "lab2_finetune_70.pt": _saved(pruned.state_dict()),
+        "lab2_global_iterative_70.pt": _saved({"model": {"w": 3}}),
+        "lab3_qat_4bit.pt": _saved(pretrained_resnet20().state_dict()),
+        "lab3_sparse_qat_4bit.pt": _saved({"w": _Exit42()}),
+    }
+
+
+def _checkpoints(files, root, make_policy, max_bytes=64 << 20):
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o711)
+    copy = build_refusing_copy(root / "copy")
+    policy = make_policy(root, visible=(copy, root / "files"))
+    readers = []
+
+    def reader():
+        code = StudentCode("reader", [], [], policy, copy, root / "reader", Deadline(300))
+        readers.append(code)
+        return code
+
+    return CheckpointSet(files, reader, root / "files", find_cifar10(), max_bytes), readers
+
+
+@pytest.fixture(scope="module")
+def checkpoints(files, tmp_path_factory, make_policy):
+    checkpoints, readers = _checkpoints(files, tmp_path_factory.mktemp("ckpt"), make_policy)
+    yield checkpoints
+    for reader in readers:
+        reader.close()
+
+
+def test_are_the_layers_sparsity_measured_on_the_file(checkpoints, pruned):
+    """Does every prunable layer's sparsity equal the zero count of the saved tensor?"""
+    measured = checkpoints.layer_sparsity("lab2_finetune_70")
+    direct = {
+        name: float((layer.weight == 0).sum()) / layer.weight.numel()
+        for name, layer in prunable_layers(pruned)
+    }
+    assert measured.keys() == direct.keys()
+    for name in direct:
+        assert measured[name] == pytest.approx(direct[name], abs=1e-9)
+        assert measured[name] == pytest.approx(0.70, abs=0.005)
+
+
+def test_are_weight_levels_counted_with_the_reference_quantizer(checkpoints):
+    """Does each quantized layer have as many levels as torch.unique finds, at most 16?"""
+    counts, budget = checkpoints.weight_levels("lab3_qat_4bit")
+    assert budget == 16
+    state = pretrained_resnet20().state_dict()
+    for name, count in counts.items():
+        expected = torch.unique(quantize_weights(state[f"{name}.weight"], 4)).numel()
+        assert count == expected <= 16
+
+
+def test_is_a_pickle_with_code_refused_not_run(checkpoints):
+    """Is a checkpoint whose pickle would call os._exit refused by the safe loader?"""
+    with pytest.raises(CheckFailed) as error:
+        checkpoints.state("lab3_sparse_qat_4bit")
+    message = str(error.value)
+    assert "lab3_sparse_qat_4bit.pt was refused" in message
+    assert "weights_only" in message
+    assert "exited with status 42" not in message
+
+
+def test_is_a_non_tensor_value_refused(checkpoints):
+    """Is a file holding something other than tensors refused, naming the key?"""
+    with pytest.raises(CheckFailed, match="not a tensor"):
+        checkpoints.state("lab2_global_iterative_70")
+
+
+def test_is_a_missing_checkpoint_named_with_the_cell_that_saves_it(tmp_path, make_policy):
+    """Does a missing file's message say which notebook part saves it?"""
+    checkpoints, readers = _checkpoints({}, tmp_path, make_policy)
+    with pytest.raises(CheckFailed, match=r"lab3_qat_4bit\.pt is not in the submission"):
+        checkpoints.model("lab3_qat_4bit")
+    assert readers == []  # nothing was started for a file that is not there
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (_saved(pretrained_resnet20().state_dict())[:1000], "was refused"),
+        (b"not a torch file at all", "was refused"),
+        (_saved([torch.zeros(3)]), "not a state dict"),
+        (_saved(ResNetCIFAR(num_layers=32).state_dict()), "ResNet-32, not a ResNet-20"),
+        (_saved({"final_fc.linear.weight": torch.zeros(5, 64)}), "ResNet-20"),
+    ],
+    ids=["truncated", "garbage", "a list", "another depth", "wrong keys and shapes"],
+)
+def test_is_a_broken_checkpoint_a_failed_check_with_a_reason(data, fragment, tmp_path, make_policy):
+    """Is each kind of broken file a CheckFailed whose message says what is wrong?"""
+    checkpoints, readers = _checkpoints({"lab2_finetune_70.pt": data}, tmp_path, make_policy)
+    try:
+        with pytest.raises(CheckFailed, match=fragment):
+            checkpoints.model("lab2_finetune_70")
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def test_is_a_wrongly_shaped_tensor_reported(tmp_path, make_policy):
+    """Is a ResNet-20 file with one tensor of the wrong shape refused with 'size mismatch'?"""
+    state = pretrained_resnet20().state_dict()
+    state["final_fc.linear.weight"] = torch.zeros(5, 64)
+    checkpoints, readers = _checkpoints({"lab3_qat_4bit.pt": _saved(state)}, tmp_path, make_policy)
+    try:
+        with pytest.raises(CheckFailed, match="size mismatch"):
+            checkpoints.model("lab3_qat_4bit")
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def test_is_an_oversized_file_refused_unread(tmp_path, make_policy):
+    """Is a file over the size limit refused before it is parsed?"""
+    checkpoints, readers = _checkpoints(
+        {"lab2_finetune_70.pt": b"0" * 2048}, tmp_path, make_policy, max_bytes=1024
+    )
+    with pytest.raises(CheckFailed, match="larger than"):
+        checkpoints.state("lab2_finetune_70")
+    assert readers == []
+
+
+def test_is_the_pretrained_accuracy_measured(checkpoints):
+    """Is the shipped model's accuracy on the first 200 test images near its 0.8736?"""
+    if checkpoints.data_root is None:
+        pytest.skip("CIFAR-10 not found: set EDU_DATA_ROOT")
+    accuracy = checkpoints.accuracy("lab3_qat_4bit", 200)  # 4-bit weights: a little lower
+    assert 0.6 < accuracy <= 1.0

@@ -1,0 +1,204 @@
+"""The sandbox launcher, seen from outside: what a process in it can do and how it ends.
+
+Every test starts a real sandboxed Python process with small limits and checks its
+exit status, its output files and what it could reach. Where the machine does not
+allow namespaces (a container without them) the tests that need one are skipped,
+with the launcher's own report as the reason.
+"""
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from edu.grading import AssignmentLayout, Limits, describe_exit, probe_isolation
+
+_EMPTY_LAYOUT = AssignmentLayout("homework", ())
+
+
+@pytest.fixture
+def isolation(policy):
+    return probe_isolation(policy)
+
+
+def test_does_a_cpu_bound_loop_end_at_the_cpu_limit(policy, tmp_path, run_sandboxed):
+    """Is an infinite loop killed by SIGXCPU, and is that what the message says?"""
+    start = time.monotonic()
+    returncode, _, _ = run_sandboxed(policy, tmp_path / "s", "while True: pass", cpu_s=1)
+    assert returncode == -signal.SIGXCPU
+    assert time.monotonic() - start < 30
+    assert "CPU time limit of 1 s" in describe_exit(returncode, Limits(cpu_s=1), "f")
+
+
+def test_is_an_exit_code_passed_through(policy, tmp_path, run_sandboxed):
+    """Does os._exit(3) in the sandbox give exit status 3 to the grader?"""
+    returncode, _, _ = run_sandboxed(policy, tmp_path / "s", "import os; os._exit(3)")
+    assert returncode == 3
+
+
+def test_is_a_segfault_reported_as_sigsegv(policy, tmp_path, run_sandboxed):
+    """Does a segmentation fault (ctypes reading address 0) show as SIGSEGV?"""
+    returncode, _, _ = run_sandboxed(policy, tmp_path / "s", "import ctypes; ctypes.string_at(0)")
+    assert returncode == -signal.SIGSEGV
+
+
+def test_does_huge_output_stop_at_the_file_size_limit(policy, tmp_path, run_sandboxed):
+    """Does printing without end stop at the file size limit, the output file capped?
+
+    Python ignores SIGXFSZ, so the write fails with EFBIG ("File too large") instead.
+    """
+    code = "import sys\nwhile True: sys.stdout.write('x' * 65536)"
+    returncode, out, err = run_sandboxed(policy, tmp_path / "s", code, file_size_bytes=1 << 20)
+    assert returncode == 1
+    assert "File too large" in err
+    assert len(out) <= 1 << 20
+
+
+def test_does_a_2gb_allocation_fail_under_the_memory_limit(policy, tmp_path, run_sandboxed):
+    """Does allocating 2 GB raise MemoryError in the sandbox (1 GiB limit)?"""
+    code = "import numpy as np\ntry:\n    np.ones(2**28)\nexcept MemoryError:\n    print('refused')"
+    returncode, out, _ = run_sandboxed(policy, tmp_path / "s", code)
+    assert returncode == 0
+    assert out.strip() == "refused"
+
+
+def test_is_a_fork_bomb_bounded_and_cleaned_up(policy, tmp_path, isolation, run_sandboxed):
+    """Does RLIMIT_NPROC stop a fork bomb, and does nothing of it outlive the sandbox?"""
+    code = (
+        "import os, time\n"
+        "children = 0\n"
+        "for _ in range(500):\n"
+        "    try:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(60)\n"
+        "            os._exit(0)\n"
+        "        children += 1\n"
+        "    except OSError:\n"
+        "        break\n"
+        "print(children)\n"
+    )
+    returncode, out, _ = run_sandboxed(policy, tmp_path / "s", code, processes=20)
+    assert returncode == 0
+    assert 0 < int(out) < 20
+    if "pid" not in isolation.namespaces:
+        pytest.skip(f"no PID namespace here: {isolation.warnings}")
+    left = subprocess.run(["pgrep", "-f", "time.sleep\\(60\\)"], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
+
+
+def test_is_there_no_network(policy, tmp_path, isolation, run_sandboxed):
+    """Can the sandbox open a connection? (It must not, with a network namespace.)"""
+    if not isolation.network:
+        pytest.skip(f"no network namespace here: {isolation.warnings}")
+    code = (
+        "import socket\n"
+        "try:\n"
+        "    socket.create_connection(('1.1.1.1', 53), timeout=3)\n"
+        "    print('connected')\n"
+        "except OSError as error:\n"
+        "    print('refused', error.errno)\n"
+    )
+    _, out, _ = run_sandboxed(policy, tmp_path / "s", code)
+    assert out.startswith("refused")
+
+
+def test_are_hidden_folders_empty_and_python_still_works(
+    policy, tmp_path, isolation, run_sandboxed, repo
+):
+    """Is the repository (course, checks) empty in the sandbox, while numpy imports?"""
+    if "mount" not in isolation.namespaces:
+        pytest.skip(f"no mount namespace here: {isolation.warnings}")
+    secret = tmp_path / "other-student.txt"
+    secret.write_text("answers")
+    code = (
+        "import os, numpy\n"
+        f"checks = {str(repo / 'grader')!r}\n"
+        "print(os.path.isdir(checks) and bool(os.listdir(checks)))\n"
+        f"print(os.path.exists({str(secret)!r}))\n"
+    )
+    returncode, out, _ = run_sandboxed(policy, tmp_path / "s", code)
+    assert returncode == 0
+    assert out.split("\n")[:2] == ["False", "False"]
+
+
+def test_does_the_sandbox_run_as_the_sandbox_user(policy, tmp_path, as_root, run_sandboxed):
+    """When the grader is root, does the sandboxed process run as an unprivileged user?"""
+    if not as_root:
+        pytest.skip("the grader is not root: the sandbox keeps its user")
+    _, out, _ = run_sandboxed(policy, tmp_path / "s", "import os; print(os.getuid())")
+    assert int(out) == policy.user[0] != 0
+
+
+def test_does_the_sandbox_die_with_its_parent(policy, tmp_path, isolation):
+    """If the grader's process is killed, does the sandboxed command stop too?"""
+    if "pid" not in isolation.namespaces:
+        pytest.skip(f"no PID namespace here: {isolation.warnings}")
+    folder = tmp_path / "s"
+    folder.mkdir()
+    folder.chmod(0o711)
+    command = policy.command(
+        folder, [sys.executable, "-I", "-c", "import time; time.sleep(300)  # orphan-test"], env={}
+    )
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; subprocess.Popen(sys.argv[1:]).wait()",
+            *command,
+        ]
+    )
+    time.sleep(2)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = subprocess.run(["pgrep", "-f", "orphan-test"], capture_output=True, text=True)
+        if not found.stdout.strip():
+            break
+        time.sleep(0.25)
+    assert found.stdout.strip() == "", "the sandboxed command outlived its parent"
+
+
+def test_does_the_probe_report_what_was_applied(isolation):
+    """Does probe_isolation give a readable summary of the namespaces and the user?"""
+    assert "namespaces:" in isolation.summary()
+    assert os.geteuid() != 0 or isolation.user is not None or isolation.warnings
+
+
+def test_do_limits_and_user_still_apply_without_namespaces(policy, run_sandboxed):
+    """With namespaces turned off (a container that forbids them), are the CPU limit and
+    the user change still applied, or, where the sandbox user cannot even start Python
+    without a mount namespace to show it the installation, does the probe say so?"""
+    plain = dataclasses.replace(policy, namespaces=False)
+    isolation = probe_isolation(plain)
+    assert isolation.namespaces == ()
+    if isolation.error:
+        assert "could not run in the sandbox" in isolation.error
+        pytest.skip(f"Python cannot run as the sandbox user here: {isolation.error}")
+    # no mount namespace: the folders must be reachable by the sandbox user as they are
+    with tempfile.TemporaryDirectory(prefix="edu-plain-") as folder:
+        Path(folder).chmod(0o711)
+        returncode, _, _ = run_sandboxed(plain, Path(folder, "loop"), "while 1: pass", cpu_s=1)
+        assert returncode == -signal.SIGXCPU
+        _, out, _ = run_sandboxed(plain, Path(folder, "who"), "import os; print(os.getuid())")
+    if os.geteuid() == 0:
+        assert int(out) == policy.user[0]
+
+
+def test_does_grading_refuse_to_start_when_python_cannot_run(tmp_path, monkeypatch):
+    """If the probe finds that Python cannot start in the sandbox, is that a clear error?"""
+    from edu.grading import Isolation, _runner
+
+    failed = Isolation((), 65534, (), "python could not run in the sandbox (status 127): denied")
+    monkeypatch.setattr(_runner, "probe_isolation", lambda policy: failed)
+    monkeypatch.setattr(_runner, "collect_checks", lambda folder: [])
+    monkeypatch.setattr(_runner.Course, "layout", lambda self, name: _EMPTY_LAYOUT)
+    monkeypatch.setattr(_runner.Course, "template_gradebook", lambda self: b"")
+    with pytest.raises(ValueError, match="the sandbox cannot start"):
+        _runner.grade_course(tmp_path, "homework", progress=False, stream=None)

@@ -1,0 +1,127 @@
+"""Grading a class: parallel grading equals serial grading; regrading is cheap and exact.
+
+A small class (the solution, the stub, a submission whose kernel crashes) is graded
+with ``jobs=2`` in one course folder and ``jobs=1`` in a copy of it; every file the
+grader writes for people (``grades.csv``, the feedback pages) must be identical, and
+so must the gradebooks' scores. The same course then checks that unchanged
+submissions are skipped, and that ``students=[...]`` regrades exactly one.
+"""
+
+import concurrent.futures
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+from edu.grading import Limits, grade_course
+
+pytestmark = pytest.mark.slow
+
+STUDENTS = ["solution", "stub", "kernel_crash"]
+
+
+def _bad_submissions():
+    """The fixture submissions of test_bad_submissions.py (one table for both tests)."""
+    path = Path(__file__).with_name("test_bad_submissions.py")
+    spec = importlib.util.spec_from_file_location("_bad_submissions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BAD = _bad_submissions()
+LIMITS: Limits = BAD.LIMITS
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    import os
+
+    root = BAD._synthetic_cifar10(tmp_path_factory.mktemp("cifar10"))
+    os.environ.setdefault("EDU_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    return str(root)
+
+
+@pytest.fixture(scope="module")
+def courses(tmp_path_factory, repo, solution_notebooks, data):
+    parallel = tmp_path_factory.mktemp("parallel")
+    BAD.make_course(parallel, repo, solution_notebooks, STUDENTS)
+    serial = tmp_path_factory.mktemp("serial")
+    shutil.copytree(parallel, serial, dirs_exist_ok=True)
+    options = dict(limits=LIMITS, data_root=data, progress=False, stream=None)
+    two = grade_course(parallel, "homework", jobs=2, **options)
+    one = grade_course(serial, "homework", jobs=1, **options)
+    return parallel, serial, two, one, options
+
+
+def _scores(root):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        return {
+            (grade.student.id, grade.name): (grade.auto_score, grade.needs_manual_grade)
+            for submission in gradebook.find_assignment("homework").submissions
+            for notebook in submission.notebooks
+            for grade in notebook.grades
+        }
+
+
+def test_are_jobs_2_and_jobs_1_identical(courses):
+    """Do --jobs 2 and --jobs 1 write the same grades.csv, feedback pages and scores?"""
+    parallel, serial, two, one, _ = courses
+    assert (parallel / "grades.csv").read_bytes() == (serial / "grades.csv").read_bytes()
+    for student in STUDENTS:
+        page = Path("feedback", student, "homework", "checks.html")
+        assert (parallel / page).read_bytes() == (serial / page).read_bytes(), student
+    assert _scores(parallel) == _scores(serial)
+    assert two.table == one.table
+
+
+def test_does_a_broken_submission_leave_the_others_alone(courses):
+    """Graded beside a crashing submission, does the solution keep its points?"""
+    _, _, two, _, _ = courses
+    assert two.results["solution"].score == 60
+    assert two.results["stub"].score == 0
+
+
+def test_are_unchanged_submissions_skipped(courses):
+    """Does a second run grade nothing when no submission changed?"""
+    parallel, _, _, _, options = courses
+    again = grade_course(parallel, "homework", jobs=2, **options)
+    assert again.graded == ()
+    assert set(again.skipped) == set(STUDENTS)
+    assert (parallel / "grades.csv").read_bytes() == (courses[1] / "grades.csv").read_bytes()
+
+
+def test_is_one_student_regraded_alone(courses):
+    """After one submission changes, does students=[...] regrade only it, correctly?"""
+    parallel, _, _, _, options = courses
+    notebook = parallel / "submitted" / "stub" / "homework" / "part0_true_false.ipynb"
+    text = notebook.read_text().replace("answer_1_3 = None", "answer_1_3 = True")
+    assert text != notebook.read_text()
+    notebook.write_text(text)
+    again = grade_course(parallel, "homework", students=["stub"], **options)
+    assert again.graded == ("stub",)
+    assert again.results["stub"].scores["test_tf_1_3"] == 1
+    assert again.results["solution"].score == 60  # from the cache, untouched
+
+
+def test_does_any_executor_work(courses, tmp_path):
+    """Can a caller's concurrent.futures executor (here threads) run the jobs?"""
+    parallel, _, _, _, options = courses
+    copy = tmp_path / "course"
+    shutil.copytree(parallel, copy)
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        grades = grade_course(
+            copy, "homework", executor=executor, students=["kernel_crash"], force=True, **options
+        )
+    assert grades.graded == ("kernel_crash",)
+    assert grades.results["kernel_crash"].scores["test_gradient"] == 0
+
+
+def test_is_an_unknown_student_an_error(courses):
+    """Does asking for a student with no submission raise a clear error?"""
+    parallel, _, _, _, options = courses
+    with pytest.raises(FileNotFoundError, match="no submission of 'homework' for carol"):
+        grade_course(parallel, "homework", students=["carol"], **options)
