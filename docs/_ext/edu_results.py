@@ -1,0 +1,251 @@
+"""The ``lab-results`` directive: a lab's table from its committed reproduction results.
+
+``edu reproduce LAB --output-dir DIR`` writes ``DIR/LAB/results.json``,
+``results.md`` and ``command.txt``; those three files, committed under
+``docs/<edu_results_dir>/LAB/``, are what the notes show. Usage in MyST markdown::
+
+    :::{lab-results} lab2
+    :::
+
+renders one row per result: the spec's part and reference accuracy beside this
+project's accuracy, the difference, total sparsity, epochs and the row's checks,
+followed by the command that made the numbers and the run's settings. While the
+folder is absent the directive says that the table has not been reproduced yet and
+lists only the spec's numbers; it never shows a number that no run produced. A
+folder that is incomplete, malformed or stale (its rows or reference numbers differ
+from :data:`edu.experiments.LABS`) is a build error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+from table_nodes import table_node
+
+from edu.experiments import LABS
+
+RESULT_FILES = ("results.json", "results.md", "command.txt")
+"""What ``edu reproduce`` writes beside the rows and the notes read."""
+
+HEADER = (
+    "spec part",
+    "row",
+    "what",
+    "spec's accuracy",
+    "this project",
+    "difference",
+    "total sparsity",
+    "epochs (best)",
+    "checks",
+)
+"""Columns of :func:`table_rows`."""
+
+
+class ResultsError(ValueError):
+    """A results folder that cannot be shown: incomplete, malformed or stale."""
+
+
+@dataclass(frozen=True)
+class Results:
+    """A lab's committed reproduction: the parsed ``results.json`` and its command."""
+
+    payload: dict[str, Any]
+    command: str
+
+
+def load_results(folder: Path, lab: str) -> Results | None:
+    """Read ``folder`` (``docs/results/<lab>``); ``None`` when none of its files exist.
+
+    Raises
+    ------
+    ResultsError
+        If only some of :data:`RESULT_FILES` exist, ``results.json`` is not valid
+        JSON of ``lab``, or its rows or reference numbers differ from the spec's
+        (:data:`edu.experiments.LABS`): results made by another version of the code.
+    """
+    present = [name for name in RESULT_FILES if (folder / name).is_file()]
+    if not present:
+        return None
+    if len(present) < len(RESULT_FILES):
+        missing = sorted(set(RESULT_FILES) - set(present))
+        raise ResultsError(f"{folder} lacks {', '.join(missing)}; commit all of {RESULT_FILES}")
+    try:
+        payload = json.loads((folder / "results.json").read_text())
+    except json.JSONDecodeError as error:
+        raise ResultsError(f"{folder / 'results.json'} is not valid JSON: {error}") from error
+    _check_payload(payload, lab, folder)
+    command = (folder / "command.txt").read_text().strip()
+    if not command.startswith("edu reproduce "):
+        raise ResultsError(f"{folder / 'command.txt'} does not hold an 'edu reproduce' command")
+    return Results(payload, command)
+
+
+def _check_payload(payload: Any, lab: str, folder: Path) -> None:
+    if not isinstance(payload, dict) or payload.get("lab") != lab:
+        raise ResultsError(f"{folder / 'results.json'} is not the results of {lab}")
+    rows = payload.get("rows")
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ResultsError(f"{folder / 'results.json'}: 'rows' must be a list of objects")
+    spec = {row.id: row for row in LABS[lab]}
+    for row in rows:
+        for key in ("row", "part", "description", "reference", "status"):
+            if key not in row:
+                raise ResultsError(f"{folder / 'results.json'}: a row lacks {key!r}: {row}")
+        expected = spec.get(row["row"])
+        if expected is None:
+            raise ResultsError(
+                f"{folder / 'results.json'}: row {row['row']!r} is not a row of {lab} "
+                f"({', '.join(spec)}); reproduce the results again"
+            )
+        reference = row["reference"]
+        if (reference.get("accuracy"), reference.get("loss")) != (
+            expected.reference,
+            expected.reference_loss,
+        ):
+            raise ResultsError(
+                f"{folder / 'results.json'}: row {row['row']!r} has reference {reference}, "
+                f"the spec has accuracy {expected.reference}; reproduce the results again"
+            )
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _checks(row: dict[str, Any]) -> str:
+    ok = row.get("checks_ok")
+    return "-" if ok is None else ("passed" if ok else "FAILED")
+
+
+def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The cells of the table, one list per result row, under :data:`HEADER`.
+
+    Rows that did not run show their status in the project's column. Losses appear
+    beside accuracies where the spec gives a loss (Lab 2 (a)).
+    """
+    cells = []
+    for row in rows:
+        reference = row["reference"]
+        spec = _number(reference.get("accuracy"))
+        if reference.get("loss") is not None:
+            spec += f" (loss {reference['loss']:.4f})"
+        head = [row["part"], row["row"], row["description"], spec]
+        if row.get("accuracy") is None:
+            cells.append([*head, row["status"], "-", "-", "-", "-"])
+            continue
+        ours = _number(row["accuracy"])
+        if reference.get("loss") is not None and row.get("loss") is not None:
+            ours += f" (loss {row['loss']:.4f})"
+        difference = (
+            "-"
+            if reference.get("accuracy") is None
+            else f"{row['accuracy'] - reference['accuracy']:+.4f}"
+        )
+        epochs = str(row.get("epochs") or "-")
+        if row.get("best_epoch"):
+            epochs += f" ({row['best_epoch']})"
+        sparsity = _number(row.get("total_sparsity"), 3)
+        cells.append([*head, ours, difference, sparsity, epochs, _checks(row)])
+    return cells
+
+
+def spec_rows(lab: str) -> list[list[str]]:
+    """The table before any reproduction: the spec's numbers, nothing in our columns."""
+    rows = [
+        {
+            "row": row.id,
+            "part": row.part,
+            "description": row.description,
+            "reference": {"accuracy": row.reference, "loss": row.reference_loss},
+            "status": "not reproduced yet",
+        }
+        for row in LABS[lab]
+    ]
+    return table_rows(rows)
+
+
+def settings_text(payload: dict[str, Any]) -> str:
+    """One sentence with the run's settings (``results.json``'s ``settings``)."""
+    settings = payload.get("settings", {})
+    words = [
+        f"{key.replace('_', ' ')} {value}"
+        for key, value in settings.items()
+        if value is not None and key != "checkpoint_sha256"
+    ]
+    text = "Settings: " + ", ".join(words) if words else "Settings: not recorded"
+    sha = settings.get("checkpoint_sha256")
+    if sha:
+        text += f"; starting checkpoint SHA-256 {sha[:12]}..."
+    return text + "."
+
+
+def _paragraph(*parts: nodes.Node | str) -> nodes.paragraph:
+    paragraph = nodes.paragraph()
+    for part in parts:
+        paragraph += nodes.Text(part) if isinstance(part, str) else part
+    return paragraph
+
+
+class LabResults(SphinxDirective):
+    """``lab-results LAB``: the lab's reproduced table, or the note that it is missing."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        """Read the lab's results folder and return the table and its provenance."""
+        lab = self.arguments[0]
+        if lab not in LABS:
+            raise self.error(f"unknown lab {lab!r}; known: {', '.join(LABS)}")
+        folder = Path(self.env.srcdir) / self.config.edu_results_dir / lab
+        for name in RESULT_FILES:
+            self.env.note_dependency(str(folder / name))
+        try:
+            results = load_results(folder, lab)
+        except ResultsError as error:
+            raise self.error(str(error)) from error
+        if results is None:
+            note = nodes.note()
+            note += _paragraph(
+                f"The {lab.replace('lab', 'Lab ')} table has not been reproduced yet, so "
+                "only the spec's reference numbers are shown. To fill it in, run ",
+                nodes.literal(text=f"edu reproduce {lab}"),
+                " and commit the files ",
+                nodes.literal(text=", ".join(RESULT_FILES)),
+                " it writes to ",
+                nodes.literal(text=f"outputs/reproduce/{lab}/"),
+                " under ",
+                nodes.literal(text=f"docs/{self.config.edu_results_dir}/{lab}/"),
+                ".",
+            )
+            return [note, table_node(HEADER, spec_rows(lab), "lab-results")]
+        made_by = _paragraph("Made by ", nodes.literal(text=results.command), ".")
+        out: list[nodes.Node] = []
+        if results.payload.get("args", {}).get("smoke"):
+            warning = nodes.warning()
+            warning += _paragraph(
+                "These are the numbers of an ",
+                nodes.literal(text="edu reproduce --smoke"),
+                " run (a few hundred images, one epoch): they check that the pipeline "
+                "runs and mean nothing about accuracy.",
+            )
+            out.append(warning)
+        rows = table_rows(results.payload["rows"])
+        return [
+            *out,
+            table_node(HEADER, rows, "lab-results"),
+            made_by,
+            _paragraph(settings_text(results.payload)),
+        ]
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    """Register the ``lab-results`` directive and its ``edu_results_dir`` setting."""
+    app.add_config_value("edu_results_dir", "results", "env", types=frozenset({str}))
+    app.add_directive("lab-results", LabResults)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

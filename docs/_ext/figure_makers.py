@@ -1,0 +1,277 @@
+"""The figures of the course notes, each drawn by calling ``edu`` (used by ``edu_figures``).
+
+Every maker returns a :class:`matplotlib.figure.Figure` (no pyplot). The Lab 1 figures
+come straight from :mod:`edu.plots`; the others illustrate one operator of the package
+(soft, hard, trimmed and group thresholding, the pruning schedules, the quantizer) by
+evaluating it, so that what the notes show is what the code computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from edu.plots import plot_loss_family, plot_weights_family
+from edu.prune import cubic_sparsity, iterative_sparsity
+from edu.quant import quantize_weights
+from edu.sparse import (
+    DEFAULT_GROUPS,
+    LAB1_PARTS,
+    group_soft_threshold,
+    hard_threshold,
+    run,
+    run_part,
+    soft_threshold,
+    trimmed_soft_threshold,
+)
+
+_SIZE = (6.4, 3.6)
+
+PANELS_PER_ROW = 2
+"""Weight panels per row of a Lab 1 figure (one row per ``plot_weights_family`` call)."""
+
+
+@dataclass(frozen=True)
+class Maker:
+    """How to draw one kind of figure.
+
+    Attributes
+    ----------
+    draw : callable (**options) -> Figure or list of Figure
+        A list is stacked top to bottom into one picture.
+    options : tuple of str
+        The directive options ``draw`` accepts (as keyword arguments).
+    modules : tuple of str
+        The ``edu`` packages it calls: the notes depend on their source files.
+    alt : str
+        Default alternative text.
+    """
+
+    draw: Callable[..., Figure | list[Figure]]
+    options: tuple[str, ...]
+    modules: tuple[str, ...]
+    alt: str
+
+
+def _limit(figure: Figure, xlim: Sequence[float] | None, ylim: Sequence[float] | None) -> Figure:
+    for ax in figure.axes:
+        if xlim is not None:
+            ax.set_xlim(*xlim)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+    return figure
+
+
+def lab1(
+    parts: Sequence[str],
+    kind: str = "loss",
+    lams: Sequence[float] | None = None,
+    max_step: int | None = None,
+    xlim: Sequence[float] | None = None,
+    ylim: Sequence[float] | None = None,
+) -> list[Figure]:
+    """Lab 1 runs of the named parts (spec hyperparameters): losses or weights.
+
+    ``lams`` keeps only the runs with those penalty weights (runs without a penalty
+    are always kept); ``max_step`` shows only the first steps. Weights are drawn by
+    :func:`edu.plots.plot_weights_family` two runs per figure, so that the panels stay
+    legible at the width of a page; the figures are stacked into one picture.
+    """
+    by_name = {part.name: part for part in LAB1_PARTS}
+    unknown = [name for name in parts if name not in by_name]
+    if unknown:
+        raise ValueError(f"unknown Lab 1 parts {unknown}; known: {', '.join(by_name)}")
+    runs = [
+        result
+        for name in parts
+        for result in run_part(by_name[name])
+        if lams is None or result.lam is None or result.lam in lams
+    ]
+    if not runs:
+        raise ValueError(f"no run of parts {list(parts)} has lam in {list(lams or [])}")
+    title = " and ".join(by_name[name].title for name in parts)
+    if max_step is not None:
+        title = f"first {max_step} steps: {title}"
+    if kind == "loss":
+        figures = [plot_loss_family(runs, title=title, max_step=max_step)]
+    else:
+        figures = [
+            plot_weights_family(runs[i : i + PANELS_PER_ROW], title=title, max_step=max_step)
+            for i in range(0, len(runs), PANELS_PER_ROW)
+        ]
+    return [_limit(figure, xlim, ylim) for figure in figures]
+
+
+def l1_path(lams: Sequence[float] | None = None) -> Figure:
+    """The ISTA solution of Lab 1 against ``lam``: entries reach exactly 0 one by one."""
+    grid = np.linspace(0.0, 24.0, 25) if lams is None else np.asarray(lams, dtype=float)
+    finals = np.array([run("prox", lam=lam, steps=1500).final_weights for lam in grid])
+    figure = Figure(figsize=_SIZE, layout="constrained")
+    ax = figure.add_subplot()
+    for i in range(finals.shape[1]):
+        ax.plot(grid, finals[:, i], marker=".", label=f"w_{i + 1}")
+    ax.axhline(0.0, color="black", linewidth=0.5)
+    ax.set_xlabel("lam  (ISTA, lr = 0.02, 1500 steps from W = 0)")
+    ax.set_ylabel("final weight")
+    ax.set_title("L1 regularization path of the Lab 1 problem")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best")
+    return figure
+
+
+def _bars(ax: Axes, series: dict[str, np.ndarray]) -> None:
+    width = 0.8 / len(series)
+    for j, (label, values) in enumerate(series.items()):
+        positions = np.arange(values.size) + (j - (len(series) - 1) / 2) * width
+        ax.bar(positions, values, width=width, label=label)
+    size = next(iter(series.values())).size
+    ax.set_xticks(np.arange(size), [f"v_{i + 1}" for i in range(size)])
+    ax.axhline(0.0, color="black", linewidth=0.5)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+
+
+PROX_EXAMPLE = np.array([2.4, -1.6, 0.9, -0.5, 0.2])
+"""The vector the operator figures are applied to (an illustration, not Lab 1 data)."""
+
+
+def prox_operators() -> Figure:
+    """Soft, hard and trimmed soft thresholding applied to one vector, side by side."""
+    t, k = 0.6, 2
+    figure = Figure(figsize=_SIZE, layout="constrained")
+    ax = figure.add_subplot()
+    _bars(
+        ax,
+        {
+            "v": PROX_EXAMPLE,
+            f"soft_threshold(v, {t})": soft_threshold(PROX_EXAMPLE, t),
+            f"hard_threshold(v, {k})": hard_threshold(PROX_EXAMPLE, k),
+            f"trimmed_soft_threshold(v, {t}, {k})": trimmed_soft_threshold(PROX_EXAMPLE, t, k),
+        },
+    )
+    ax.set_title(f"one proximal step on v: threshold t = {t}, k = {k} entries kept or free")
+    return figure
+
+
+def soft_threshold_map() -> Figure:
+    """The scalar map ``v -> soft_threshold(v, t)`` beside the identity: a dead zone and a shift."""
+    t = 1.0
+    v = np.linspace(-3.0, 3.0, 601)
+    figure = Figure(figsize=_SIZE, layout="constrained")
+    ax = figure.add_subplot()
+    ax.plot(v, v, linestyle="--", color="grey", label="identity (no penalty)")
+    ax.plot(v, soft_threshold(v, t), linewidth=2, label=f"soft_threshold(v, t={t:g})")
+    ax.annotate(
+        "",
+        xy=(2.5, 2.5 - t),
+        xytext=(2.5, 2.5),
+        arrowprops={"arrowstyle": "<->", "color": "black"},
+    )
+    ax.text(2.55, 2.5 - t / 2, "shift t:\nthe bias", va="center", fontsize="small")
+    ax.axvspan(-t, t, alpha=0.12, label="|v| <= t: set to exactly 0")
+    ax.set_xlabel("v (after the gradient step)")
+    ax.set_ylabel("prox output")
+    ax.set_title("soft thresholding, the prox of t |x|")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    return figure
+
+
+def group_prox() -> Figure:
+    """Block soft thresholding against elementwise soft thresholding on one vector."""
+    t = 1.0
+    v = np.array([3.0, 4.0, 0.3, -0.4, 2.0])
+    groups = " ".join("{" + ",".join(str(i + 1) for i in g) + "}" for g in DEFAULT_GROUPS)
+    figure = Figure(figsize=_SIZE, layout="constrained")
+    ax = figure.add_subplot()
+    _bars(
+        ax,
+        {
+            "v": v,
+            f"soft_threshold(v, {t:g})": soft_threshold(v, t),
+            f"group_soft_threshold(v, {t:g}, groups)": group_soft_threshold(v, t, DEFAULT_GROUPS),
+        },
+    )
+    ax.set_title(f"groups {groups}: a group is scaled or zeroed as a whole")
+    return figure
+
+
+def schedules() -> Figure:
+    """The iterative (linear) schedule of Lab 2 (d) and the cubic one of Zhu and Gupta."""
+    epochs = np.arange(20)
+    figure = Figure(figsize=_SIZE, layout="constrained")
+    ax = figure.add_subplot()
+    ax.step(
+        epochs,
+        [iterative_sparsity(e, 70.0, 10) for e in epochs],
+        where="post",
+        marker="o",
+        label="iterative_sparsity(e, final=70, prune_epochs=10)",
+    )
+    ax.step(
+        epochs,
+        [cubic_sparsity(e, end_step=9, final=70.0) for e in epochs],
+        where="post",
+        marker="s",
+        label="cubic_sparsity(e, end_step=9, final=70)",
+    )
+    ax.axvspan(9.5, 19.5, alpha=0.1, label="mask fixed, finetuning only")
+    ax.set_xticks(epochs[::2])
+    ax.set_xlabel("epoch e (pruned before the epoch)")
+    ax.set_ylabel("target sparsity (%)")
+    ax.set_title("sparsity schedules over 20 epochs")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    return figure
+
+
+def quantizers() -> Figure:
+    """``quantize_weights`` on a ramp of weights: asymmetric and symmetric, 2 and 3 bits."""
+    w = torch.linspace(-1.0, 0.6, 801, dtype=torch.float64)
+    figure = Figure(figsize=(_SIZE[0] * 1.4, _SIZE[1]), layout="constrained")
+    axes = figure.subplots(1, 2, sharey=True)
+    for ax, bits in zip(axes, (2, 3), strict=True):
+        ax.plot(w, w, linestyle="--", color="grey", label="float w")
+        for symmetric in (False, True):
+            wq = quantize_weights(w, bits, symmetric=symmetric)
+            levels = torch.unique(wq[w != 0]).numel()
+            kind = "symmetric" if symmetric else "asymmetric"
+            ax.plot(w, wq, label=f"{kind}: {levels} levels")
+        ax.set_title(f"{bits} bits, weights in [-1, 0.6]")
+        ax.set_xlabel("float weight w")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left", fontsize="small")
+    axes[0].set_ylabel("quantize_weights(w, bits)")
+    return figure
+
+
+_SPARSE = ("edu.sparse",)
+
+MAKERS: dict[str, Maker] = {
+    "lab1": Maker(
+        lab1,
+        ("parts", "kind", "lams", "max_step", "xlim", "ylim"),
+        ("edu.sparse", "edu.plots"),
+        "Lab 1 runs drawn by edu.plots",
+    ),
+    "l1-path": Maker(l1_path, ("lams",), _SPARSE, "ISTA solutions of Lab 1 against lambda"),
+    "prox-operators": Maker(
+        prox_operators, (), _SPARSE, "soft, hard and trimmed thresholding of one vector"
+    ),
+    "soft-threshold-map": Maker(
+        soft_threshold_map, (), _SPARSE, "the soft-thresholding map against the identity"
+    ),
+    "group-prox": Maker(group_prox, (), _SPARSE, "block against elementwise soft thresholding"),
+    "schedules": Maker(
+        schedules, (), ("edu.prune",), "iterative and cubic sparsity schedules over 20 epochs"
+    ),
+    "quantizers": Maker(
+        quantizers, (), ("edu.quant",), "asymmetric and symmetric quantizers on a ramp of weights"
+    ),
+}
+"""The figures the ``edu-figure`` directive knows, by name."""

@@ -1,0 +1,118 @@
+"""Fixtures of the course-notes tests: one HTML build per session, and a headless browser.
+
+The HTML build runs ``sphinx-build -W --keep-going`` in a subprocess, as CI and the
+README do, into a temporary folder; the tests that need it share it. The browser is
+Debian's ``chromium`` driven over the DevTools protocol on a pipe (``chromium.py``),
+so nothing beyond the standard library is needed on the Python side.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+"""Executable names searched for, Debian's package first."""
+
+
+def _load(name: str, path: Path):
+    """Import ``path`` as module ``name`` (the tests use the import-mode 'importlib')."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass(frozen=True)
+class DocsBuild:
+    """A finished build: the HTML folder, the doctree cache and the build's output."""
+
+    html: Path
+    doctrees: Path
+    output: str
+
+
+def sphinx_build(builder: str, out: Path, doctrees: Path, source: Path = DOCS):
+    """Run ``sphinx-build -W --keep-going -b BUILDER`` as a subprocess and return it."""
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "--keep-going",
+        "-b",
+        builder,
+        "-d",
+        str(doctrees),
+        str(source),
+        str(out),
+    ]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+@pytest.fixture(scope="session")
+def run_sphinx():
+    """:func:`sphinx_build`, for tests that build something of their own."""
+    return sphinx_build
+
+
+@pytest.fixture(scope="session")
+def docs_build(tmp_path_factory) -> DocsBuild:
+    """The notes built to HTML once per session, warnings as errors."""
+    base = tmp_path_factory.mktemp("docs")
+    html, doctrees = base / "html", base / "doctrees"
+    result = sphinx_build("html", html, doctrees)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"sphinx-build -W failed:\n{output[-6000:]}"
+    return DocsBuild(html, doctrees, output)
+
+
+@pytest.fixture(scope="session")
+def docs_ext():
+    """The notes' Sphinx extensions (``docs/_ext``) importable as modules."""
+    path = str(DOCS / "_ext")
+    sys.path.insert(0, path)
+    yield DOCS / "_ext"
+    sys.path.remove(path)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The headless browser's executable, or a skip saying that none is installed."""
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip(
+        f"no headless browser found (looked for {', '.join(BROWSERS)}); "
+        "install Debian's 'chromium' package (.ci/run does)"
+    )
+
+
+@pytest.fixture(scope="session")
+def chromium_module():
+    """The DevTools-over-pipe client of ``tests/docs/chromium.py``."""
+    return _load("docs_tests_chromium", Path(__file__).with_name("chromium.py"))
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where test artifacts (the screenshot) are kept: ``docs/_build/test-artifacts``.
+
+    Inside ``docs/_build/``, which git ignores, so a person can look at the picture of
+    the last run; ``EDU_TEST_ARTIFACTS`` overrides the folder.
+    """
+    folder = Path(os.environ.get("EDU_TEST_ARTIFACTS", DOCS / "_build" / "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
