@@ -226,7 +226,9 @@ def _compare_states(got: dict, expected: dict, what: str) -> None:
     for key, value in expected.items():
         if key not in got:
             raise CheckFailed(f"{what}: the model has no {key} afterwards")
-        if not torch.allclose(got[key].float(), value.float(), atol=1e-5):
+        # float32 sums differ with the thread count (the sandbox and the grader need not
+        # agree); a wrong step (no zero_grad, mask before step, ...) differs by far more.
+        if not torch.allclose(got[key].float(), value.float(), rtol=1e-3, atol=1e-4):
             error = float((got[key].float() - value.float()).abs().max())
             raise CheckFailed(
                 f"{what}: after one epoch {key} differs from the expected one (largest "
