@@ -80,35 +80,22 @@ def grading_context(request):
         context.close()
 
 
-def _fixture(context, name):
-    return context.fixtures()[name]()
+def _context_fixture(name: str):
+    """A session fixture ``name`` that the grading context makes for the checks."""
+
+    def fixture(grading_context):
+        return grading_context.fixtures()[name]()
+
+    fixture.__doc__ = f"The grading context's {name!r} for the submission under test."
+    return pytest.fixture(scope="session", name=name)(fixture)
 
 
-@pytest.fixture(scope="session")
-def submission(grading_context):
-    return _fixture(grading_context, "submission")
-
-
-@pytest.fixture(scope="session")
-def checkpoints(grading_context):
-    return _fixture(grading_context, "checkpoints")
-
-
-@pytest.fixture(scope="session")
-def part0_true_false(grading_context):
-    return _fixture(grading_context, "part0_true_false")
-
-
-@pytest.fixture(scope="session")
-def lab1_sparse_regression(grading_context):
-    return _fixture(grading_context, "lab1_sparse_regression")
-
-
-@pytest.fixture(scope="session")
-def lab2_pruning(grading_context):
-    return _fixture(grading_context, "lab2_pruning")
-
-
-@pytest.fixture(scope="session")
-def lab3_quantization(grading_context):
-    return _fixture(grading_context, "lab3_quantization")
+for _name in (
+    "submission",
+    "checkpoints",
+    "part0_true_false",
+    "lab1_sparse_regression",
+    "lab2_pruning",
+    "lab3_quantization",
+):
+    globals()[_name] = _context_fixture(_name)

@@ -14,8 +14,11 @@ from edu.grading import CheckFailed, check, expect_close
 SEED = 20_241_001
 
 
-def _unchanged(before: dict, after: list, call: str) -> None:
-    for (name, value), now in zip(before.items(), after, strict=False):
+def _expect_arguments_unchanged(lab1, function: str, inputs: dict, *extra) -> None:
+    """Call ``function(*inputs, *extra)``; fail if it modified one of the arrays ``inputs``."""
+    _, after = lab1.call_and_arguments(function, *inputs.values(), *extra)
+    call = f"{function}({', '.join([*inputs, *map(repr, extra)])})"
+    for (name, value), now in zip(inputs.items(), after, strict=False):
         if isinstance(value, np.ndarray) and not np.array_equal(value, now):
             raise CheckFailed(f"{call} changed its argument {name} (it must return a new array)")
 
@@ -51,8 +54,7 @@ def test_gradient_leaves_its_inputs_unchanged(lab1_sparse_regression):
     """gradient does not modify X, y or w."""
     rng = np.random.default_rng(SEED + 2)
     inputs = {"X": rng.normal(size=(3, 5)), "y": rng.normal(size=3), "w": rng.normal(size=5)}
-    _, after = lab1_sparse_regression.call_and_arguments("gradient", *inputs.values())
-    _unchanged(inputs, after, "gradient(X, y, w)")
+    _expect_arguments_unchanged(lab1_sparse_regression, "gradient", inputs)
 
 
 # -- hard_threshold ---------------------------------------------------------------------
@@ -83,8 +85,7 @@ def test_hard_threshold_edge_cases(lab1_sparse_regression):
 def test_hard_threshold_leaves_v_unchanged(lab1_sparse_regression):
     """hard_threshold returns a new array and does not modify v."""
     v = np.random.default_rng(SEED + 11).normal(size=8)
-    _, after = lab1_sparse_regression.call_and_arguments("hard_threshold", v, 3)
-    _unchanged({"v": v}, after, "hard_threshold(v, 3)")
+    _expect_arguments_unchanged(lab1_sparse_regression, "hard_threshold", {"v": v}, 3)
 
 
 # -- l1_subgradient ---------------------------------------------------------------------
@@ -138,8 +139,7 @@ def test_soft_threshold_edge_cases(lab1_sparse_regression):
 def test_soft_threshold_leaves_v_unchanged(lab1_sparse_regression):
     """soft_threshold returns a new array and does not modify v."""
     v = np.random.default_rng(SEED + 31).normal(size=8)
-    _, after = lab1_sparse_regression.call_and_arguments("soft_threshold", v, 0.3)
-    _unchanged({"v": v}, after, "soft_threshold(v, 0.3)")
+    _expect_arguments_unchanged(lab1_sparse_regression, "soft_threshold", {"v": v}, 0.3)
 
 
 # -- trimmed_soft_threshold -------------------------------------------------------------

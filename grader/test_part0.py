@@ -18,31 +18,26 @@ def _check_answer(part0_true_false, statement: str) -> None:
         raise CheckFailed(f"{name} = {value} is not the right answer to statement {statement}")
 
 
-@check("test_tf_1_1", points=1)
-def test_answer_1_1(part0_true_false):
-    """Statement 1.1 (L1 with SGD gives exact zeros) is answered correctly."""
-    _check_answer(part0_true_false, "1_1")
+STATEMENTS = {
+    "1_1": "L1 with SGD gives exact zeros",
+    "1_2": "pruning and quantization interfere",
+    "1_3": "where the non-zeros are affects latency",
+    "1_4": "group lasso is L2 of the groups' L1 norms",
+    "1_5": "soft thresholding removes L1's bias",
+}
 
 
-@check("test_tf_1_2", points=1)
-def test_answer_1_2(part0_true_false):
-    """Statement 1.2 (pruning and quantization interfere) is answered correctly."""
-    _check_answer(part0_true_false, "1_2")
+def _answer_check(statement: str, topic: str):
+    """The 1-point check ``test_answer_<statement>`` of grade cell ``test_tf_<statement>``."""
+
+    def test_answer(part0_true_false):
+        _check_answer(part0_true_false, statement)
+
+    test_answer.__name__ = test_answer.__qualname__ = f"test_answer_{statement}"
+    number = statement.replace("_", ".")
+    test_answer.__doc__ = f"Statement {number} ({topic}) is answered correctly."
+    return check(f"test_tf_{statement}", points=1)(test_answer)
 
 
-@check("test_tf_1_3", points=1)
-def test_answer_1_3(part0_true_false):
-    """Statement 1.3 (where the non-zeros are affects latency) is answered correctly."""
-    _check_answer(part0_true_false, "1_3")
-
-
-@check("test_tf_1_4", points=1)
-def test_answer_1_4(part0_true_false):
-    """Statement 1.4 (group lasso is L2 of the groups' L1 norms) is answered correctly."""
-    _check_answer(part0_true_false, "1_4")
-
-
-@check("test_tf_1_5", points=1)
-def test_answer_1_5(part0_true_false):
-    """Statement 1.5 (soft thresholding removes L1's bias) is answered correctly."""
-    _check_answer(part0_true_false, "1_5")
+for _statement, _topic in STATEMENTS.items():
+    globals()[f"test_answer_{_statement}"] = _answer_check(_statement, _topic)

@@ -2,7 +2,7 @@
 
 Usage (from anywhere; paths are resolved from this file)::
 
-    python3 scripts/dev.py run    # the course's main job; prints where its outputs are
+    python3 scripts/dev.py run    # the course demo: grade a sample class (edu demo)
     python3 scripts/dev.py test   # the whole test suite (lint included)
 
 Only the Python standard library is used here, so a fresh machine with Python 3.11+
@@ -72,8 +72,8 @@ def main(argv: list[str]) -> int:
     python = ensure_environment()
     os.chdir(ROOT)
     if argv[0] == "run":
-        out = ROOT / "outputs" / "lab1"
-        command = [str(python), "-m", "edu", "lab1", "--out", str(out), *argv[1:]]
+        out = ROOT / "outputs" / "demo"
+        command = [str(python), "-m", "edu", "demo", "--out", str(out), "--download", *argv[1:]]
     else:
         command = [str(python), "-m", "pytest", *argv[1:]]
     print("[dev] $ " + " ".join(command), flush=True)

@@ -124,6 +124,15 @@ def l1_path(lams: Sequence[float] | None = None) -> Figure:
     return figure
 
 
+def _label(ax: Axes, xlabel: str, ylabel: str, title: str, *, legend: str) -> None:
+    """Axis labels, title, a light grid and a small legend at ``legend``."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc=legend, fontsize="small")
+
+
 def _bars(ax: Axes, series: dict[str, np.ndarray]) -> None:
     width = 0.8 / len(series)
     for j, (label, values) in enumerate(series.items()):
@@ -174,11 +183,13 @@ def soft_threshold_map() -> Figure:
     )
     ax.text(2.55, 2.5 - t / 2, "shift t:\nthe bias", va="center", fontsize="small")
     ax.axvspan(-t, t, alpha=0.12, label="|v| <= t: set to exactly 0")
-    ax.set_xlabel("v (after the gradient step)")
-    ax.set_ylabel("prox output")
-    ax.set_title("soft thresholding, the prox of t |x|")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small")
+    _label(
+        ax,
+        "v (after the gradient step)",
+        "prox output",
+        "soft thresholding, the prox of t |x|",
+        legend="upper left",
+    )
     return figure
 
 
@@ -222,11 +233,13 @@ def schedules() -> Figure:
     )
     ax.axvspan(9.5, 19.5, alpha=0.1, label="mask fixed, finetuning only")
     ax.set_xticks(epochs[::2])
-    ax.set_xlabel("epoch e (pruned before the epoch)")
-    ax.set_ylabel("target sparsity (%)")
-    ax.set_title("sparsity schedules over 20 epochs")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    _label(
+        ax,
+        "epoch e (pruned before the epoch)",
+        "target sparsity (%)",
+        "sparsity schedules over 20 epochs",
+        legend="lower right",
+    )
     return figure
 
 

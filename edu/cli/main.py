@@ -14,7 +14,16 @@ from collections.abc import Sequence
 
 from edu import __version__
 
-SUBCOMMANDS = ("lab1", "train", "evaluate", "prune", "quantize", "reproduce", "grade")
+SUBCOMMANDS = (
+    "lab1",
+    "train",
+    "evaluate",
+    "prune",
+    "quantize",
+    "reproduce",
+    "grade",
+    "demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +51,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv
     try:
         return int(args.func(args) or 0)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
         print(f"edu {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -10,11 +10,18 @@ This layer sits on top of :mod:`edu.data`, :mod:`edu.train`, :mod:`edu.prune` an
 - :func:`finetune` is the one finetuning recipe of every training row;
 - :func:`run_lab` runs the rows not yet done, writing ``<output>/<lab>/<row>/``
   (``row.json``, ``model.pt``, ``checkpoint.pt``);
-- :func:`results_cells` and :func:`sparsity_cells` lay the records out as tables.
+- :func:`results_cells` and :func:`sparsity_cells` lay the records out as tables;
+- :func:`reference_checkpoints` gives the shipped checkpoints of the rows a homework
+  submission holds (:data:`REFERENCE_ROWS`).
 """
 
 from edu.experiments._experiment import MODEL_FILE, Experiment, RowResult
 from edu.experiments._finetune import CHECKPOINT, finetune, make_optimizer
+from edu.experiments._reference import (
+    REFERENCE_ROWS,
+    reference_checkpoints,
+    reference_manifest,
+)
 from edu.experiments._results import RESULTS_HEADER, results_cells, sparsity_cells
 from edu.experiments._runner import ROW_FILE, MissingPrerequisiteError, finished_record, run_lab
 from edu.experiments._settings import Settings, file_sha256
@@ -27,6 +34,7 @@ __all__ = [
     "LAB3_ROWS",
     "LABS",
     "MODEL_FILE",
+    "REFERENCE_ROWS",
     "RESULTS_HEADER",
     "ROW_FILE",
     "Experiment",
@@ -40,6 +48,8 @@ __all__ = [
     "finished_record",
     "level_budget",
     "make_optimizer",
+    "reference_checkpoints",
+    "reference_manifest",
     "results_cells",
     "run_lab",
     "select_rows",

@@ -28,6 +28,7 @@ from edu.notebook import SUBMISSION_CHECKPOINTS, SubmissionCheckpoint
 from edu.prune import prunable_layers
 from edu.quant import count_weight_levels
 from edu.train import evaluate
+from edu.train._checkpoint import load_failure_reason
 
 __all__ = ["CheckpointSet", "cifar10_test_subset", "find_cifar10"]
 
@@ -145,6 +146,9 @@ class CheckpointSet:
             )
         except StudentError as error:
             reason = str(error).removeprefix(f"{what} raised ").replace(str(path), spec.filename)
+            kind, _, message = reason.partition(": ")
+            if message:
+                reason = f"{kind}: {load_failure_reason(message)}"
             raise CheckFailed(
                 f"{spec.filename} was refused: it must hold a plain state dict (tensors only), "
                 f"which torch.load(weights_only=True) reads without running code; "

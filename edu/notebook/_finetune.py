@@ -12,15 +12,13 @@ per-epoch checkpoint to resume from; the notebook saves the final model with
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 
 import torch
 from torch import nn
 
 from edu.experiments import Settings, make_optimizer
-from edu.prune import plain_state_dict
-from edu.train import FitResult, evaluate, train_one_epoch
+from edu.train import FitResult, fit
 
 __all__ = ["finetune"]
 
@@ -97,9 +95,10 @@ def finetune(
     Returns
     -------
     FitResult
-        Per-epoch ``epoch``, ``lr``, ``test_loss``, ``test_accuracy``, ``seconds``
-        (plus ``train_loss`` and ``train_accuracy`` when the epoch returns an
-        :class:`edu.train.EpochResult`), the best accuracy, its epoch and weights.
+        Per-epoch ``epoch``, ``lr`` (after the epoch), ``test_loss``,
+        ``test_accuracy``, ``seconds`` (plus ``train_loss`` and ``train_accuracy``
+        when the epoch returns an :class:`edu.train.EpochResult`), the best accuracy,
+        its epoch and weights: :func:`edu.train.fit`'s loop runs the epochs.
 
     Raises
     ------
@@ -122,52 +121,30 @@ def finetune(
         raise ValueError(f"best_from_epoch must be in [0, {epochs - 1}], got {best_from_epoch}")
     if train_epoch is not None and after_step is not None:
         raise ValueError("after_step applies to the default epoch only; train_epoch keeps its own")
-    device = torch.device(device)
     settings = Settings(checkpoint_sha256="", epochs=epochs, lr=lr)
     optimizer, scheduler = make_optimizer(net, settings, epochs * len(train_loader))
-    criterion = nn.CrossEntropyLoss()
-    if train_epoch is None:
+    student_epoch = None
+    if train_epoch is not None:
+        criterion = nn.CrossEntropyLoss()
+        steps = _SchedulerSteps(train_loader, scheduler)
 
-        def train_epoch(net, loader, criterion, optimizer):
-            return train_one_epoch(
-                net,
-                loader,
-                optimizer,
-                criterion=criterion,
-                after_step=after_step,
-                device=device,
-                progress=progress,
-            )
+        def student_epoch(net: nn.Module, epoch: int) -> object:
+            return train_epoch(net, steps, criterion, optimizer)
 
-    result = FitResult()
-    for epoch in range(epochs):
-        started = time.perf_counter()
-        if before_epoch is not None:
-            before_epoch(epoch, net)
-        learning_rate = optimizer.param_groups[0]["lr"]
-        train = train_epoch(net, _SchedulerSteps(train_loader, scheduler), criterion, optimizer)
-        test = evaluate(net, test_loader, device=device)
-        row = {"epoch": epoch + 1, "lr": learning_rate}
-        if hasattr(train, "loss") and hasattr(train, "accuracy"):
-            row |= {"train_loss": train.loss, "train_accuracy": train.accuracy}
-        row |= {
-            "test_loss": test.loss,
-            "test_accuracy": test.accuracy,
-            "seconds": time.perf_counter() - started,
-        }
-        result.history.append(row)
-        if epoch >= best_from_epoch and (
-            result.best_epoch < 0 or test.accuracy > result.best_accuracy
-        ):
-            result.best_accuracy, result.best_epoch = test.accuracy, epoch + 1
-            result.best_state = {
-                key: value.detach().to("cpu", copy=True)
-                for key, value in plain_state_dict(net).items()
-            }
-        if log is not None:
-            log(
-                f"epoch {epoch + 1:3d}/{epochs}  test loss {test.loss:.4f} "
-                f"acc {test.accuracy:.4f}  ({row['seconds']:.0f} s)"
-            )
+    result = fit(
+        net,
+        optimizer,
+        train_loader,
+        test_loader,
+        epochs=epochs,
+        scheduler=None if train_epoch is not None else scheduler,
+        device=device,
+        before_epoch=before_epoch,
+        after_step=after_step,
+        best_from_epoch=best_from_epoch,
+        progress=progress,
+        log=log,
+        train_epoch=student_epoch,
+    )
     net.load_state_dict(result.best_state)
     return result

@@ -11,18 +11,16 @@ never run code.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-import torch
 from torch import nn
 
 from edu.experiments import level_budget
 from edu.models import ResNetCIFAR, resnet_from_state_dict
 from edu.prune import plain_state_dict
-from edu.train import load_state_dict
+from edu.train import load_state_dict, save_atomically
 
 __all__ = [
     "SUBMISSION_CHECKPOINTS",
@@ -189,6 +187,7 @@ def save_submission(net: nn.Module, name: str, folder: str | os.PathLike = ".") 
     Examples
     --------
     >>> import tempfile
+    >>> import torch
     >>> from edu.models import pretrained_resnet20
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = save_submission(pretrained_resnet20(Nbits=4), "lab3_qat_4bit", folder)
@@ -212,18 +211,7 @@ def save_submission(net: nn.Module, name: str, folder: str | os.PathLike = ".") 
             f"{name} is the model with Nbits={spec.nbits}, symmetric={spec.symmetric}; "
             f"this model has Nbits={net.Nbits}, symmetric={net.symmetric}"
         )
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / spec.filename
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{spec.filename}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(state, file)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return save_atomically(Path(folder) / spec.filename, state)
 
 
 def load_submission(

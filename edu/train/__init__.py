@@ -4,6 +4,7 @@ from edu.train._checkpoint import (
     CheckpointError,
     load_checkpoint,
     load_state_dict,
+    save_atomically,
     save_checkpoint,
 )
 from edu.train._finetune import finetune_after_prune
@@ -25,6 +26,7 @@ __all__ = [
     "make_scheduler",
     "make_sgd",
     "resolve_device",
+    "save_atomically",
     "save_checkpoint",
     "seed_everything",
     "train_one_epoch",

@@ -15,7 +15,13 @@ from typing import Any
 
 import torch
 
-__all__ = ["CheckpointError", "load_checkpoint", "load_state_dict", "save_checkpoint"]
+__all__ = [
+    "CheckpointError",
+    "load_checkpoint",
+    "load_state_dict",
+    "save_atomically",
+    "save_checkpoint",
+]
 
 FORMAT_VERSION = 1
 
@@ -46,10 +52,8 @@ def save_checkpoint(path: str | os.PathLike, payload: Mapping[str, Any]) -> Path
     Notes
     -----
     The saved dict is ``{"format_version": 1, **payload}`` (a ``"format_version"``
-    key of ``payload`` wins). It is written with :func:`torch.save` to a temporary
-    file in the same folder, which :func:`os.replace` then renames over ``path``:
-    the rename is atomic, so an interrupted run leaves either the old checkpoint or
-    the new one, never a truncated file. The temporary file is removed on failure.
+    key of ``payload`` wins), written by :func:`save_atomically`: an interrupted run
+    leaves either the old checkpoint or the new one, never a truncated file.
 
     Examples
     --------
@@ -59,18 +63,55 @@ def save_checkpoint(path: str | os.PathLike, payload: Mapping[str, Any]) -> Path
     ...     load_checkpoint(path)
     {'format_version': 1, 'epoch': 3}
     """
+    return save_atomically(path, {"format_version": FORMAT_VERSION, **payload})
+
+
+def save_atomically(path: str | os.PathLike, obj: object) -> Path:
+    """``torch.save(obj)`` to ``path`` through a temporary file renamed over it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination file; missing parent folders are created, an existing file is
+        replaced.
+    obj : object
+        What to save (keep it to tensors and plain values, so that it can be read
+        with ``weights_only=True``).
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`pathlib.Path`.
+
+    Notes
+    -----
+    The temporary file is in the same folder, so :func:`os.replace` is an atomic
+    rename: an interrupted save leaves the old file or the new one, never a truncated
+    file. The temporary file is removed on failure.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    contents = {"format_version": FORMAT_VERSION, **payload}
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            torch.save(contents, file)
+            torch.save(obj, file)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def load_failure_reason(message: str) -> str:
+    """The line of ``torch.load``'s error that says what is wrong with the file.
+
+    A refused pickle's message opens with advice to retry with ``weights_only=False``
+    (which would run the file's code); the line naming the refused global is the
+    reason, so it is the one kept.
+    """
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    refused = [line for line in lines if "GLOBAL" in line or "Unsupported global" in line]
+    return (refused or lines or [""])[0]
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -117,10 +158,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         contents = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for bad files; all mean "unreadable"
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise CheckpointError(
             f"checkpoint {path} cannot be loaded safely (weights_only=True): "
-            f"{type(error).__name__}: {first_line}"
+            f"{type(error).__name__}: {load_failure_reason(str(error))}"
         ) from error
     if not isinstance(contents, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(contents).__name__}, not a dict")

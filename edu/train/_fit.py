@@ -7,6 +7,9 @@ or runs quantization-aware training:
 - ``before_epoch(epoch, net)`` runs before each epoch (e.g. prune to the schedule's
   sparsity);
 - ``after_step(net)`` runs after every optimizer step (e.g. re-apply the masks).
+
+An epoch of training written elsewhere (a student's ``finetune_after_prune``) can
+replace the default one through ``train_epoch``; the loop around it stays the same.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ def fit(
     mixed_precision: bool = False,
     progress: bool = True,
     log: Callable[[str], None] | None = print,
+    train_epoch: Callable[[nn.Module, int], object] | None = None,
 ) -> FitResult:
     """Train ``net`` for ``epochs`` epochs, evaluating on ``test_loader`` after each.
 
@@ -97,11 +101,24 @@ def fit(
         checkpointed so that a resumed run sees the same batches as an uninterrupted one.
     args : dict, optional
         Plain values describing the run (the command's arguments), stored in checkpoints.
+    train_epoch : callable ``(net, epoch) -> object``, optional
+        Trains one epoch in place of :func:`edu.train.train_one_epoch`; it must step the
+        optimizer (and the scheduler, which is then not stepped here) itself. When it
+        returns an object with ``loss`` and ``accuracy``, they are the epoch's
+        ``train_loss`` and ``train_accuracy``; otherwise the history has none.
 
     Returns
     -------
     FitResult
+
+    Raises
+    ------
+    ValueError
+        If ``train_epoch`` is given with ``after_step`` or ``scheduler``, which only
+        the default epoch uses.
     """
+    if train_epoch is not None and (after_step is not None or scheduler is not None):
+        raise ValueError("after_step and scheduler apply to the default epoch, not train_epoch")
     device = torch.device(device)
     result = FitResult()
     start_epoch = 0
@@ -113,23 +130,27 @@ def fit(
         started = time.perf_counter()
         if before_epoch is not None:
             before_epoch(epoch, net)
-        train = train_one_epoch(
-            net,
-            train_loader,
-            optimizer,
-            scheduler=scheduler,
-            after_step=after_step,
-            device=device,
-            mixed_precision=mixed_precision,
-            progress=progress,
-            description=f"epoch {epoch + 1}/{epochs}",
-        )
+        if train_epoch is None:
+            train = train_one_epoch(
+                net,
+                train_loader,
+                optimizer,
+                scheduler=scheduler,
+                after_step=after_step,
+                device=device,
+                mixed_precision=mixed_precision,
+                progress=progress,
+                description=f"epoch {epoch + 1}/{epochs}",
+            )
+        else:
+            train = train_epoch(net, epoch)
         test = evaluate(net, test_loader, device=device)
-        row = {
-            "epoch": epoch + 1,
-            "lr": optimizer.param_groups[0]["lr"],
-            "train_loss": train.loss,
-            "train_accuracy": train.accuracy,
+        row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"]}
+        trained = ""
+        if hasattr(train, "loss") and hasattr(train, "accuracy"):
+            row |= {"train_loss": train.loss, "train_accuracy": train.accuracy}
+            trained = f"  train loss {train.loss:.4f} acc {train.accuracy:.4f}"
+        row |= {
             "test_loss": test.loss,
             "test_accuracy": test.accuracy,
             "seconds": time.perf_counter() - started,
@@ -142,8 +163,7 @@ def fit(
             result.best_state = _cpu_state(net)
         if log:
             log(
-                f"epoch {epoch + 1:3d}/{epochs}"
-                f"  train loss {train.loss:.4f} acc {train.accuracy:.4f}"
+                f"epoch {epoch + 1:3d}/{epochs}{trained}"
                 f"  test loss {test.loss:.4f} acc {test.accuracy:.4f}  ({row['seconds']:.0f} s)"
             )
         if checkpoint_path is not None:

@@ -103,6 +103,8 @@ def test_is_a_pickle_with_code_refused_not_run(checkpoints):
     assert "lab3_sparse_qat_4bit.pt was refused" in message
     assert "weights_only" in message
     assert "exited with status 42" not in message
+    assert "unsupported GLOBAL posix._exit" in message  # the reason, named
+    assert "weights_only` set to `False`" not in message  # not torch's advice to run it
 
 
 def test_is_a_non_tensor_value_refused(checkpoints):

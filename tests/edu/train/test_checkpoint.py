@@ -40,9 +40,11 @@ def test_pickle_with_code_is_refused_without_running_it(tmp_path, capsys):
     """Is a malicious pickle an error, and is its code never executed?"""
     path = tmp_path / "evil.pt"
     torch.save({"model": _Exploit()}, path, pickle_module=pickle)
-    with pytest.raises(CheckpointError, match="weights_only"):
+    with pytest.raises(CheckpointError, match="weights_only") as error:
         load_checkpoint(path)
     assert "code ran" not in capsys.readouterr().out
+    assert "GLOBAL print" in str(error.value)  # the reason, named
+    assert "will likely succeed" not in str(error.value)  # not torch's advice to run it
 
 
 @pytest.mark.parametrize(

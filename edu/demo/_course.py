@@ -1,0 +1,105 @@
+"""A course folder in nbgrader's layout, built from the repository's homework.
+
+``<course>/source/homework`` is a copy of the instructor's notebooks, ``release/homework``
+what nbgrader's ``generate_assignment`` makes of them (with the gradebook entries it
+records), ``submitted/<student>/homework`` the students' files and ``grader/`` the hidden
+checks: exactly what ``edu grade --course`` expects.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import nbformat
+
+from edu.demo._samples import SampleSubmission
+from edu.grading._assignment import put_tools_on_path
+
+__all__ = ["ASSIGNMENT", "build_course", "course_repository"]
+
+ASSIGNMENT = "homework"
+"""The assignment the demo grades: ``solutions/homework``."""
+
+
+def course_repository() -> Path:
+    """The repository this ``edu`` runs from: it holds ``solutions/`` and ``grader/``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``edu`` is installed without its repository (a wheel): the demo needs the
+        instructor's notebooks and the hidden checks, which are not package data.
+    """
+    root = Path(__file__).resolve().parents[2]
+    missing = [name for name in (f"solutions/{ASSIGNMENT}", "grader") if not (root / name).is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"the course demo needs the course repository, but {root} has no "
+            f"{' or '.join(missing)}: clone the repository and install it with "
+            "`pip install -e .` to run the demo"
+        )
+    return root
+
+
+def _generate_release(course: Path) -> None:
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    put_tools_on_path()
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    outcome = api.generate_assignment(ASSIGNMENT, force=True, create=True)
+    if not outcome["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment failed:\n{outcome.get('log', '')}")
+
+
+def _read_notebooks(folder: Path) -> dict[str, nbformat.NotebookNode]:
+    return {p.stem: nbformat.read(p, as_version=4) for p in sorted(folder.glob("*.ipynb"))}
+
+
+def build_course(
+    course: Path,
+    students: Mapping[str, SampleSubmission],
+    checkpoints: Mapping[str, Path],
+    repository: Path | None = None,
+) -> Path:
+    """Write a course folder with the homework, its release and one submission per student.
+
+    Parameters
+    ----------
+    course : Path
+        An empty or missing folder.
+    students : mapping of str to SampleSubmission
+        Student id -> the builder of their submission (:data:`SAMPLE_SUBMISSIONS`).
+    checkpoints : mapping of str to Path
+        The reference checkpoints the builders may submit, by checkpoint name.
+    repository : Path, optional
+        Where ``solutions/`` and ``grader/`` are; default :func:`course_repository`.
+
+    Returns
+    -------
+    Path
+        ``course``.
+    """
+    repository = repository or course_repository()
+    course.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(repository / "solutions" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    _generate_release(course)
+    release = _read_notebooks(course / "release" / ASSIGNMENT)
+    solutions = _read_notebooks(course / "source" / ASSIGNMENT)
+    for student, build in students.items():
+        notebooks, files = build(release, solutions, course, checkpoints)
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for stem, notebook in notebooks.items():
+            nbformat.write(notebook, folder / f"{stem}.ipynb")
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+    shutil.copytree(
+        repository / "grader", course / "grader", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return course

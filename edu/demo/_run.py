@@ -1,0 +1,148 @@
+"""Run the course demo: build the sample class, grade it, check the two outcomes it promises."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from edu.demo._course import ASSIGNMENT, build_course
+from edu.demo._samples import SAMPLE_SUBMISSIONS, SampleSubmission
+
+__all__ = ["DemoOutcome", "prepare_demo_folder", "run_demo"]
+
+_MARKER = ".edu-demo"
+"""A file in every demo folder, so that running the demo again may replace it."""
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    """What the demo graded, and whether the full solution and the stub scored as promised.
+
+    Attributes
+    ----------
+    course : Path
+        The course folder (``source/``, ``release/``, ``submitted/``, ``gradebook.db``,
+        ``grades.csv``, ``feedback/``).
+    scores : dict of str to (float, float)
+        Student -> (autograded score, autograded points available).
+    feedback : dict of str to Path
+        Student -> their feedback page.
+    table : str
+        The summary table ``edu grade`` prints.
+    failures : tuple of str
+        The promises that did not hold (the full solution short of full marks, the stub
+        above zero), each with the checks that decided it; empty when the demo worked.
+    """
+
+    course: Path
+    scores: dict[str, tuple[float, float]]
+    feedback: dict[str, Path]
+    table: str
+    failures: tuple[str, ...]
+
+
+def prepare_demo_folder(course: Path) -> Path:
+    """Empty ``course`` for a new demo; refuse a non-empty folder the demo did not make.
+
+    Raises
+    ------
+    FileExistsError
+        If ``course`` exists, is not empty, and holds no earlier demo: nothing of it is
+        touched.
+    """
+    course = Path(course)
+    if course.exists():
+        if not course.is_dir():
+            raise FileExistsError(f"{course} exists and is not a folder")
+        if any(course.iterdir()) and not (course / _MARKER).is_file():
+            raise FileExistsError(
+                f"{course} is not empty and was not made by `edu demo`; choose another --out folder"
+            )
+        shutil.rmtree(course)
+    course.mkdir(parents=True)
+    (course / _MARKER).write_text("made by `edu demo`; running the demo again replaces it\n")
+    return course
+
+
+def _failures(grades) -> tuple[str, ...]:
+    failures = []
+    solution = grades.results["full_solution"]
+    if solution.score != solution.max_score:
+        missed = ", ".join(
+            f"{c.name}: {c.message}" for c in solution.checks if not c.passed
+        ) or "; ".join(solution.problems)
+        failures.append(
+            f"the full solution scored {solution.score:g} of {solution.max_score:g} ({missed})"
+        )
+    stub = grades.results["untouched_stub"]
+    if stub.score != 0:
+        passed = ", ".join(c.name for c in stub.checks if c.passed)
+        failures.append(f"the untouched stub scored {stub.score:g}, expected 0 ({passed})")
+    return tuple(failures)
+
+
+def run_demo(
+    out: str | Path,
+    *,
+    checkpoints: Mapping[str, Path] | None = None,
+    students: Mapping[str, SampleSubmission] | None = None,
+    jobs: int = 2,
+    data_root: str | None = None,
+    limits=None,
+    progress: bool = True,
+    stream: TextIO | None = sys.stdout,
+) -> DemoOutcome:
+    """Build the sample class in ``out``, grade it with ``edu grade``, and report.
+
+    Parameters
+    ----------
+    out : path-like
+        The course folder to create (replaced if an earlier demo made it).
+    checkpoints : mapping of str to Path, optional
+        The checkpoints the full solution submits; default the shipped reference ones
+        (:func:`edu.experiments.reference_checkpoints`).
+    students : mapping of str to SampleSubmission, optional
+        The class; default :data:`SAMPLE_SUBMISSIONS`. It must hold ``full_solution``
+        and ``untouched_stub``, whose scores the demo checks.
+    jobs : int, default 2
+        Submissions graded in parallel.
+    data_root : str, optional
+        Where CIFAR-10 is, for the accuracy checks (default as in :mod:`edu.data`).
+    limits : edu.grading.Limits, optional
+        The grading limits (default ``edu grade``'s).
+    progress : bool, default True
+        Show the grading progress bar.
+    stream : text file or None, default sys.stdout
+        Where the grade table goes.
+
+    Returns
+    -------
+    DemoOutcome
+    """
+    from edu.experiments import reference_checkpoints
+    from edu.grading import grade_course
+
+    students = dict(SAMPLE_SUBMISSIONS if students is None else students)
+    checkpoints = reference_checkpoints() if checkpoints is None else dict(checkpoints)
+    course = prepare_demo_folder(Path(out))
+    build_course(course, students, checkpoints)
+    grades = grade_course(
+        course,
+        ASSIGNMENT,
+        jobs=jobs,
+        limits=limits,
+        data_root=data_root,
+        progress=progress,
+        stream=stream,
+    )
+    return DemoOutcome(
+        course=course,
+        scores={s: (r.score, r.max_score) for s, r in sorted(grades.results.items())},
+        feedback=dict(grades.feedback),
+        table=grades.table,
+        failures=_failures(grades),
+    )

@@ -1,0 +1,138 @@
+"""``edu demo``: the sample class, its course folder, and the grades it gets end to end."""
+
+import csv
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from edu.cli.main import main
+from edu.data import find_data_root
+from edu.demo import SAMPLE_SUBMISSIONS, prepare_demo_folder, run_demo, solved
+from edu.experiments import REFERENCE_ROWS, reference_checkpoints
+from edu.grading import find_cifar10
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def test_does_solved_fill_every_solution_cell_without_markers():
+    """Does a solved release hold the instructor's code in every solution cell, and the
+    release's own test cells (not the hidden tests of the source)?"""
+    for source in sorted((REPO / "solutions" / "homework").glob("*.ipynb")):
+        solution = nbformat.read(source, as_version=4)
+        release = nbformat.read(REPO / "assignments" / "homework" / source.name, as_version=4)
+        filled = solved(release, solution)
+        answers = {_grade_id(c): c.source for c in solution.cells}
+        for cell, original in zip(filled.cells, release.cells, strict=True):
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution"):
+                assert "### BEGIN SOLUTION" not in cell.source
+                assert "raise NotImplementedError" not in cell.source
+                expected = answers[_grade_id(cell)].splitlines()
+                assert cell.source.splitlines() == [x for x in expected if "SOLUTION" not in x]
+            else:
+                assert cell.source == original.source
+        assert "BEGIN HIDDEN TESTS" not in nbformat.writes(filled)
+
+
+def test_is_a_foreign_folder_left_alone(tmp_path):
+    """Does the demo refuse a non-empty folder it did not make, touching nothing?"""
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="not made by `edu demo`"):
+        prepare_demo_folder(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_is_an_earlier_demo_replaced(tmp_path):
+    """Is a folder of an earlier demo emptied for the new one?"""
+    course = prepare_demo_folder(tmp_path / "demo")
+    (course / "grades.csv").write_text("old")
+    assert not (prepare_demo_folder(course) / "grades.csv").exists()
+
+
+def test_does_the_command_refuse_a_foreign_folder(tmp_path, capsys):
+    """Does ``edu demo --out`` on someone's folder exit 2 with the reason?"""
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["demo", "--out", str(tmp_path), "--data-root", str(tmp_path)]) == 2
+    assert "not made by `edu demo`" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def _shipped_checkpoints():
+    try:
+        return reference_checkpoints()
+    except FileNotFoundError as error:
+        pytest.skip(f"the reference checkpoints are not shipped: {error}")
+
+
+def test_are_the_reference_checkpoints_shipped_for_every_row():
+    """Does every homework checkpoint have its reference file, named after its row?"""
+    paths = _shipped_checkpoints()
+    assert sorted(paths) == sorted(REFERENCE_ROWS)
+    assert sum(path.stat().st_size for path in paths.values()) <= 15 << 20
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo, graded once on the real CIFAR-10 with the shipped checkpoints."""
+    checkpoints = _shipped_checkpoints()
+    root = find_cifar10()
+    if root is None:
+        pytest.skip(f"CIFAR-10 not found ({find_data_root()}): set EDU_DATA_ROOT")
+    folder = tmp_path_factory.mktemp("demo") / "course"
+    return run_demo(folder, checkpoints=checkpoints, data_root=root, progress=False, stream=None)
+
+
+@pytest.mark.slow
+def test_does_the_full_solution_get_every_point_and_the_stub_none(demo):
+    """Are the demo's two promises kept, with nothing left to report?"""
+    assert demo.failures == ()
+    score, available = demo.scores["full_solution"]
+    assert score == available > 0
+    assert demo.scores["untouched_stub"][0] == 0
+
+
+@pytest.mark.slow
+def test_do_the_others_score_in_between(demo):
+    """Do the partly wrong and hostile submissions lose points, not everything?"""
+    for student in ("partly_wrong", "hostile"):
+        score, available = demo.scores[student]
+        assert 0 < score < available, student
+
+
+@pytest.mark.slow
+def test_are_the_partly_wrong_mistakes_the_ones_graded_down(demo):
+    """Does partly_wrong lose exactly where its mistakes are, and nowhere else?"""
+    with (demo.course / "grades.csv").open() as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    full, wrong = rows["full_solution"], rows["partly_wrong"]
+    lost = {key for key in full if key.startswith("test_") and wrong[key] != full[key]}
+    assert lost == {
+        "test_tf_1_2",
+        "test_tf_1_5",
+        "test_soft_threshold",
+        "test_global_prune_by_percentage",
+        "test_lab2_global_iterative_70",
+        "test_lab3_qat_4bit",
+        "test_lab3_sparse_qat_4bit",
+    }
+
+
+@pytest.mark.slow
+def test_does_the_hostile_submission_gain_nothing_and_harm_no_one(demo):
+    """Is the hostile submission's reference use, crash and pickle refused, and is the
+    full solution's checkpoint intact and no command run?"""
+    page = demo.feedback["hostile"].read_text()
+    assert "imports gradient from edu.sparse" in page
+    assert "exited with status 3" in page
+    assert "was refused" in page
+    submitted = demo.course / "submitted" / "full_solution" / "homework"
+    assert submitted.joinpath("lab2_finetune_70.pt").read_bytes() == (
+        reference_checkpoints()["lab2_finetune_70"].read_bytes()
+    )
+    assert not list(demo.course.rglob("pwned"))
+    assert set(demo.feedback) == set(SAMPLE_SUBMISSIONS)
