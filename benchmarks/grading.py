@@ -178,12 +178,11 @@ def main() -> None:
         for run in ("jobs1", "jobs2", "nbgrader"):
             courses[run] = Path(scratch) / run
             shutil.copytree(base, courses[run])
-        seconds = {}
-        seconds["nbgrader"] = _timed_nbgrader(courses["nbgrader"])
-        seconds["jobs1"], grades = _timed_grading(courses["jobs1"], 1, data_root)
-        seconds["jobs2"], grades2 = _timed_grading(courses["jobs2"], 2, data_root)
         kernel = _kernel_start_seconds(courses["jobs1"], args.kernel_starts)
         accuracy = _accuracy_seconds(data_root)
+        seconds = {"nbgrader": _timed_nbgrader(courses["nbgrader"])}
+        seconds["jobs1"], grades = _timed_grading(courses["jobs1"], 1, data_root)
+        seconds["jobs2"], grades2 = _timed_grading(courses["jobs2"], 2, data_root)
     n = args.students
     steps = {
         step: statistics.mean(r.timings.get(step, 0.0) for r in grades.results.values())
