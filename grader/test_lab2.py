@@ -193,8 +193,7 @@ def _finetune(lab2, prune: bool, seed: int):
 
 @check("test_finetune_after_prune", points=2)
 def test_finetune_keeps_pruned_weights_at_zero(lab2_pruning):
-    """With prune=True every pruned weight is still exactly 0 after one epoch, and the
-    other weights were trained."""
+    """With prune=True, pruned weights stay exactly 0 for an epoch; the others train."""
     net, _, got, what = _finetune(lab2_pruning, True, SEED + 20)
     for name, layer in reference.prunable_layers(net):
         pruned = layer.weight == 0
