@@ -167,11 +167,18 @@ def collect_checks(folder: Path) -> list[Check]:
     if not files:
         raise FileNotFoundError(f"no hidden checks (test_*.py) in {folder}")
     checks = []
-    sys.path.insert(0, str(Path(folder).resolve()))  # their shared helpers (_common.py)
+    # Their shared helpers (_common.py) are imported from this folder, never from the
+    # cache of an earlier folder: two courses graded in one process keep their own.
+    helpers = [path.stem for path in Path(folder).glob("_*.py")]
+    for name in helpers:
+        sys.modules.pop(name, None)
+    sys.path.insert(0, str(Path(folder).resolve()))
     try:
         modules = [_load_module(path) for path in files]
     finally:
         sys.path.remove(str(Path(folder).resolve()))
+        for name in helpers:
+            sys.modules.pop(name, None)
     for path, module in zip(files, modules, strict=True):
         functions = [
             value

@@ -197,3 +197,23 @@ def test_do_correct_functions_next_to_wrong_ones_pass(wrong_results):
     assert wrong_results["test_l1_subgradient_on_random_vectors"].passed
     assert wrong_results["test_finetune_without_mask_matches_the_reference"].passed
     assert wrong_results["test_answer_1_3"].passed
+
+
+def test_does_each_checks_folder_use_its_own_helpers(tmp_path):
+    """Do two checks folders with their own _common.py, collected in one process, each
+    see their own helper (not the one cached from the first folder)?"""
+    values = []
+    for value in (1, 2):
+        folder = tmp_path / f"course{value}"
+        folder.mkdir()
+        (folder / "_common.py").write_text(f"VALUE = {value}\n")
+        (folder / "test_value.py").write_text(
+            "from _common import VALUE\n"
+            "from edu.grading import check\n\n"
+            "@check('test_value', points=1)\n"
+            "def test_value():\n"
+            "    return VALUE\n"
+        )
+        (item,) = collect_checks(folder)
+        values.append(item.function())
+    assert values == [1, 2]
