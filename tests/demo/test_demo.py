@@ -62,16 +62,9 @@ def test_does_the_command_refuse_a_foreign_folder(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
-def _shipped_checkpoints():
-    try:
-        return reference_checkpoints()
-    except FileNotFoundError as error:
-        pytest.skip(f"the reference checkpoints are not shipped: {error}")
-
-
 def test_are_the_reference_checkpoints_shipped_for_every_row():
     """Does every homework checkpoint have its reference file, named after its row?"""
-    paths = _shipped_checkpoints()
+    paths = reference_checkpoints()  # committed: missing is a failure, not a skip
     assert sorted(paths) == sorted(REFERENCE_ROWS)
     assert sum(path.stat().st_size for path in paths.values()) <= 15 << 20
 
@@ -79,7 +72,7 @@ def test_are_the_reference_checkpoints_shipped_for_every_row():
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo, graded once on the real CIFAR-10 with the shipped checkpoints."""
-    checkpoints = _shipped_checkpoints()
+    checkpoints = reference_checkpoints()
     root = find_cifar10()
     if root is None:
         pytest.skip(f"CIFAR-10 not found ({find_data_root()}): set EDU_DATA_ROOT")
