@@ -9,6 +9,7 @@ measured here: the zeros of every prunable layer and the CIFAR-10 test accuracy
 """
 
 import copy
+import functools
 
 import numpy as np
 import torch
@@ -158,24 +159,18 @@ def test_global_prune_returns_the_threshold(lab2_pruning):
 FINETUNE = {"lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "batch_size": 6}
 
 
-def _finetune(lab2, prune: bool, seed: int):
+@functools.cache
+def _finetune_case(prune: bool, seed: int):
+    """A 70 % pruned ResNet-8, four batches, and the reference's model after one epoch.
+
+    The same for every submission (fixed seed): computed once per grading process.
+    """
     torch.manual_seed(seed)
     net = ResNetCIFAR(num_layers=NUM_LAYERS)
     with torch.no_grad():
         for _, layer in reference.prunable_layers(net):
             layer.weight.mul_(torch.rand_like(layer.weight) > 0.7)
     x, y = torch.randn(24, 3, 32, 32), torch.randint(0, 10, (24,))
-    what = (
-        f"finetune_after_prune(ResNetCIFAR(num_layers={NUM_LAYERS}) 70 % pruned, 4 batches of 6, "
-        f"CrossEntropyLoss, SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), prune={prune})"
-    )
-    _, out = lab2.request(
-        "finetune",
-        "finetune_after_prune",
-        {"num_layers": NUM_LAYERS, "prune": prune, **FINETUNE},
-        {**to_arrays(net.state_dict()), "x": x.numpy(), "y": y.numpy()},
-        what,
-    )
     expected = copy.deepcopy(net)
     optimizer = torch.optim.SGD(
         expected.parameters(),
@@ -187,6 +182,22 @@ def _finetune(lab2, prune: bool, seed: int):
     batches = [(x[i : i + size], y[i : i + size]) for i in range(0, len(y), size)]
     reference_finetune(
         expected, batches, nn.CrossEntropyLoss(), optimizer, prune=prune, progress=False
+    )
+    return net, expected, x, y
+
+
+def _finetune(lab2, prune: bool, seed: int):
+    net, expected, x, y = _finetune_case(prune, seed)
+    what = (
+        f"finetune_after_prune(ResNetCIFAR(num_layers={NUM_LAYERS}) 70 % pruned, 4 batches of 6, "
+        f"CrossEntropyLoss, SGD(lr=0.05, momentum=0.9, weight_decay=5e-4), prune={prune})"
+    )
+    _, out = lab2.request(
+        "finetune",
+        "finetune_after_prune",
+        {"num_layers": NUM_LAYERS, "prune": prune, **FINETUNE},
+        {**to_arrays(net.state_dict()), "x": x.numpy(), "y": y.numpy()},
+        what,
     )
     return net, expected, from_arrays(out), what
 

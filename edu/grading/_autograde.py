@@ -11,15 +11,32 @@ parallel and none can touch another's files or the course's gradebook:
    ``ipykernel``: the kernel runs under the submission's limits, as the sandbox
    user, without network (it talks to nbgrader over Unix sockets then), with the
    course, the hidden checks and the other submissions out of sight;
-3. a subprocess runs nbgrader's own ``autograde`` for one notebook at a time (a
-   notebook nbgrader cannot process costs only itself), with
-   :class:`edu.grading._execute.SandboxedExecute` in place of ``Execute``,
+3. a process runs nbgrader's own ``autograde`` for one notebook at a time (a
+   notebook nbgrader cannot process costs only itself; :mod:`edu.grading._nbgrader_run`),
+   with :class:`edu.grading._execute.SandboxedExecute` in place of ``Execute``,
    ``OverwriteCells.add_missing_cells`` on (deleted test cells come back) and the
    per-cell timeout, and :class:`edu.grading._overwrite.OverwriteCellsWithDuplicates`
    in place of ``OverwriteCells`` (nbgrader's fails on duplicated cells); the
-   subprocess is killed at the submission's deadline;
+   process is killed at the submission's deadline;
 4. the scores nbgrader computed, its comments and the autograded notebooks are read
    back from the scratch folder.
+
+That process is forked by a ``multiprocessing`` forkserver which imported
+:mod:`edu.grading._nbgrader_run` (nbgrader, nbconvert, traitlets, ``edu.grading``)
+once: a new interpreter spends about 4 s on these imports (``time python -c "import
+edu.grading._nbgrader_run"``, 4.3 to 4.5 s on the 2-core machine of the grading
+benchmark), which stock ``nbgrader autograde`` pays once per class and a command per
+submission would pay per submission. The process is otherwise the command it
+replaces: it leads a session of its own, so the deadline's ``os.killpg`` takes
+nbgrader and whatever it started in it (the sandbox launcher, in a session of its
+own, stops the kernel when nbgrader is gone); it gets the environment of a command,
+the Jupyter paths of step 2 included (jupyter_core reads them when nbgrader looks
+for the kernel, not at import); it works in the scratch folder, and its file
+descriptors 1 and 2 go to ``nbgrader.log``. There is one forkserver per grading
+process (the main one, or each worker of ``--jobs N``), and it ends with that
+process. As for any process started by ``spawn`` or ``forkserver``, a script that
+grades must keep its top level under ``if __name__ == "__main__":``, which the
+child imports.
 
 The scores of the test cells are replaced later by the hidden checks' scores; what
 nbgrader gives here is the executed notebook (for feedback and manual grading), the
@@ -28,14 +45,17 @@ manually graded cells, and its own auto scores for any cell no check covers.
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
 import os
-import subprocess
+import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edu.grading._limits import Limits
+from edu.grading import _nbgrader_run
 from edu.grading._sandbox import SandboxPolicy
 from edu.grading._student import Deadline
 from edu.grading._submission import Submission
@@ -43,7 +63,7 @@ from edu.grading._submission import Submission
 __all__ = ["NotebookAutograde", "autograde"]
 
 _KERNEL_NAME = "python3"
-_LOG_TAIL = 2000
+_START = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -178,7 +198,6 @@ def autograde(
         "runtime": str(runtime),
         "reports": str(scratch),
     }
-    (scratch / "autograde.json").write_text(json.dumps(spec))
     env = {
         **os.environ,
         "JUPYTER_PATH": str(scratch / "jupyter"),
@@ -186,23 +205,20 @@ def autograde(
         "JUPYTER_CONFIG_DIR": str(scratch / "jupyter-config"),
         "JUPYTER_PLATFORM_DIRS": "1",
     }
-    log = scratch / "nbgrader.log"
-    timed_out = False
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "edu.grading._autograde", str(scratch / "autograde.json")],
-            cwd=scratch,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            process.wait(timeout=deadline.remaining())
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            os.killpg(process.pid, 9)
-            process.wait()
+    process = _forkserver().Process(
+        target=_nbgrader_run.main,
+        args=(spec, env, str(scratch), str(scratch / "nbgrader.log")),
+        name=f"autograde-{submission.student}",
+    )
+    _start(process)
+    try:
+        process.join(deadline.remaining())
+        timed_out = process.exitcode is None
+    finally:
+        if process.exitcode is None:  # the deadline, or the caller was interrupted
+            _kill_session(process.pid)
+            process.join()
+        process.close()
     outcome = _read_outcome(scratch)
     grades = _read_grades(course, submission)
     for name in ready:
@@ -212,8 +228,48 @@ def autograde(
     return results
 
 
+@functools.cache
+def _forkserver() -> multiprocessing.context.BaseContext:
+    """This process's forkserver context, with :mod:`edu.grading._nbgrader_run` preloaded."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([_nbgrader_run.__name__])
+    return context
+
+
+def _start(process: multiprocessing.process.BaseProcess) -> None:
+    """Start ``process``, also from a daemonic process (a Dask worker by default).
+
+    multiprocessing refuses children to daemonic processes because they may be
+    terminated without joining them; :func:`autograde` always joins or kills its child
+    before it returns. The flag is lifted for the start only, under a lock, so that
+    threads starting children at the same time restore it right.
+    """
+    current = multiprocessing.current_process()
+    with _START:
+        daemon = current.daemon
+        if daemon:
+            current.daemon = False
+        try:
+            process.start()
+        finally:
+            if daemon:
+                current.daemon = True
+
+
+def _kill_session(pid: int) -> None:
+    """Kill the autograde process ``pid`` and everything in its session.
+
+    The kernel is in a session of its own, the sandbox launcher's, which stops it when
+    its parent, nbgrader, is gone.
+    """
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:  # not its own session yet, so nothing of it runs yet
+        os.kill(pid, signal.SIGKILL)
+
+
 def _read_outcome(scratch: Path) -> dict:
-    path = scratch / "autograde-outcome.json"
+    path = scratch / _nbgrader_run.OUTCOME
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -275,84 +331,3 @@ def _timed_out_cells(text: str) -> list[int]:
         for index, cell in enumerate(cells)
         if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
     ]
-
-
-def _run(spec: dict) -> dict:
-    """In the subprocess: nbgrader ``autograde``, one notebook at a time."""
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.apps.api import NbGraderAPI
-    from nbgrader.preprocessors import (
-        AssignLatePenalties,
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        IgnorePattern,
-        LimitOutput,
-        OverwriteKernelspec,
-        SaveAutoGrades,
-    )
-    from traitlets.config import Config
-
-    from edu.grading._execute import SandboxedExecute
-    from edu.grading._overwrite import OverwriteCellsWithDuplicates
-
-    limits = Limits(**spec["limits"])
-    outcome = {}
-    for name in spec["notebooks"]:
-        report = Path(spec["reports"]) / f"execute-{name}.json"
-        config = Config()
-        config.CourseDirectory.root = spec["course"]
-        config.CourseDirectory.notebook_id = name
-        config.Autograde.sanitize_preprocessors = [
-            ClearOutput,
-            DeduplicateIds,
-            OverwriteKernelspec,
-            OverwriteCellsWithDuplicates,  # in place of OverwriteCells: duplicated cells
-            CheckCellMetadata,
-        ]
-        config.Autograde.autograde_preprocessors = [
-            SandboxedExecute,  # in place of Execute: output cap, a dead kernel ends the notebook
-            IgnorePattern,
-            ClearMetadataPreprocessor,
-            LimitOutput,
-            SaveAutoGrades,
-            AssignLatePenalties,
-            CheckCellMetadata,
-        ]
-        config.OverwriteCellsWithDuplicates.add_missing_cells = True
-        config.SandboxedExecute.timeout = limits.cell_timeout_s
-        config.SandboxedExecute.output_bytes = limits.output_bytes
-        config.SandboxedExecute.limits = spec["limits"]
-        config.SandboxedExecute.report_path = str(report)
-        config.KernelManager.transport = spec["transport"]
-        config.KernelManager.connection_file = str(Path(spec["runtime"]) / "kernel.json")
-        if spec["transport"] == "ipc":
-            config.KernelManager.ip = str(Path(spec["runtime"]) / "kernel")
-        api = NbGraderAPI(config=config)
-        result = api.autograde(spec["assignment"], spec["student"], force=True, create=True)
-        entry = {"success": bool(result["success"]), "log": ""}
-        if not result["success"]:
-            text = (result.get("error") or "") + "\n" + (result.get("log") or "")
-            entry["log"] = _nbgrader_reason(text)
-        if report.exists():
-            entry.update(json.loads(report.read_text()))
-        outcome[name] = entry
-        (Path(spec["reports"]) / "autograde-outcome.json").write_text(json.dumps(outcome))
-    return outcome
-
-
-def _nbgrader_reason(text: str) -> str:
-    """The line of nbgrader's log that says why a notebook failed, or its tail."""
-    for marker in (
-        "Notebook failed to validate",
-        "ValidationError",
-        "does not exist in the database",
-    ):
-        for line in text.splitlines():
-            if marker in line:
-                return line.strip()[-_LOG_TAIL:]
-    return text.strip()[-_LOG_TAIL:]
-
-
-if __name__ == "__main__":
-    _run(json.loads(Path(sys.argv[1]).read_text()))

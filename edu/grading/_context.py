@@ -5,8 +5,9 @@ The grading pipeline and ``pytest grader/ --submission DIR`` both build a
 
 - one fixture per notebook, named after it (``lab1_sparse_regression``, ...): a
   :class:`edu.grading._student.StudentCode` running that notebook's solution cells in
-  the sandbox, started on first use; requesting it for a missing or rejected
-  notebook fails the check with the reason;
+  the submission's sandboxed worker (one process for all its notebooks and for reading
+  its checkpoints); requesting it for a missing or rejected notebook fails the check
+  with the reason;
 - ``checkpoints``: the :class:`edu.grading._checkpoints.CheckpointSet`;
 - ``submission``: the :class:`edu.grading.Submission` itself.
 
@@ -29,6 +30,7 @@ from edu.grading._static import scan_cell
 from edu.grading._student import Deadline, SolutionCell, StudentCode
 from edu.grading._submission import Submission, import_statements
 from edu.grading._taught import build_refusing_copy
+from edu.grading._worker_process import WorkerProcess
 
 __all__ = ["GradingContext", "static_findings"]
 
@@ -92,7 +94,7 @@ class GradingContext:
         self.flags = static_findings(submission)
         edu_source = str(Path(edu.__file__).parent)
         self.copy = self.folder / "edu-copy"
-        files = self.folder / "checkpoint-files"
+        self.files = files = self.folder / "checkpoint-files"
         self.policy = SandboxPolicy(
             policy.limits,
             policy.user,
@@ -102,34 +104,23 @@ class GradingContext:
         )
         self.checkpoints = CheckpointSet(
             submission.files,
-            lambda: self._start("checkpoint-reader", [], []),
+            lambda: StudentCode("checkpoint-reader", [], [], self._worker),
             files,
             data_root,
             policy.limits.checkpoint_bytes,
         )
-        self._started: list[StudentCode] = []
 
     @functools.cached_property
-    def _refusing_copy(self) -> Path:
+    def _worker(self) -> WorkerProcess:
+        """The submission's sandboxed worker (it starts on the first request)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.folder.chmod(0o711)
-        return build_refusing_copy(self.copy)
+        self.files.mkdir(exist_ok=True)  # before the worker starts: it sees what exists then
+        self.files.chmod(0o755)
+        copy = build_refusing_copy(self.copy)
+        return WorkerProcess(self.policy, copy, self.folder / "worker", self.deadline)
 
-    def _start(self, name: str, cells: list[SolutionCell], prelude: list[str]) -> StudentCode:
-        code = StudentCode(
-            name,
-            cells,
-            prelude,
-            self.policy,
-            self._refusing_copy,
-            self.folder / name,
-            self.deadline,
-            self.flags,
-        )
-        self._started.append(code)
-        return code
-
-    @functools.cache  # noqa: B019 - one sandbox per notebook for this context's life
+    @functools.cache  # noqa: B019 - one handle per notebook for this context's life
     def notebook(self, name: str) -> StudentCode:
         """The sandboxed functions of notebook ``name`` (started on first use).
 
@@ -147,7 +138,7 @@ class GradingContext:
             for statement in import_statements(cell.source)
         ]
         cells = [SolutionCell(gid, source) for gid, source in notebook.solutions.items()]
-        return self._start(name, cells, [*setup, *notebook.imports])
+        return StudentCode(name, cells, [*setup, *notebook.imports], self._worker, self.flags)
 
     def fixtures(self) -> dict[str, Callable[[], object]]:
         """Fixture name -> zero-argument callable that makes it."""
@@ -160,7 +151,6 @@ class GradingContext:
         return fixtures
 
     def close(self) -> None:
-        """Stop every sandbox this context started."""
-        for code in self._started:
-            code.close()
-        self._started.clear()
+        """Stop the sandboxed worker, if it was started."""
+        if "_worker" in self.__dict__:
+            self._worker.close()

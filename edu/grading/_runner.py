@@ -22,6 +22,7 @@ import dataclasses
 import hashlib
 import json
 import multiprocessing
+import os
 import shutil
 import sys
 import tempfile
@@ -139,6 +140,17 @@ def _failed(job: GradingJob, error: BaseException) -> SubmissionResult:
     )
 
 
+def _share_cores(workers: int) -> None:
+    """Give each of ``workers`` grading processes its share of the cores for torch.
+
+    Every process would otherwise start one torch thread per core for the accuracy
+    checks, and threads that outnumber the cores wait on each other.
+    """
+    import torch
+
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // workers))
+
+
 def _run_jobs(jobs: list[GradingJob], executor, workers: int) -> Iterable:
     """Yield ``(job, result)`` as they finish, on the given or a new executor."""
     if not jobs:
@@ -153,7 +165,10 @@ def _run_jobs(jobs: list[GradingJob], executor, workers: int) -> Iterable:
     own = executor is None
     if own:
         executor = concurrent.futures.ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn")
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_share_cores,
+            initargs=(workers,),
         )
     try:
         futures = {executor.submit(grade_submission, job): job for job in jobs}

@@ -11,7 +11,8 @@ Each request is one :mod:`edu.grading._protocol` message whose header names an
 operation:
 
 - ``exec``: run source code (the imports of the notebook's setup, then each solution
-  cell, one per request) in the namespace the student's functions live in;
+  cell, one per request) in the namespace of the request's notebook (``namespace``):
+  each notebook of the submission has its own, where its functions live;
 - ``call``: call one of the student's functions on arrays and values;
 - ``prune_layer``, ``global_prune``, ``finetune``, ``ste``: build the torch objects
   a Lab 2 or Lab 3 function takes (a layer, a small CIFAR ResNet, a loader and an
@@ -41,7 +42,7 @@ import numpy as np
 
 _MAX_REQUEST = 1 << 30
 _MAGIC = re.compile(r"^(\s*)[%!].*$", re.MULTILINE)
-_NAMESPACE: dict = {"__name__": "__main__"}
+_NAMESPACES: dict[str, dict] = {}
 
 
 def _torch():
@@ -73,26 +74,33 @@ def _plain(value) -> np.ndarray | None:
     return array
 
 
-def _student_function(name: str):
-    function = _NAMESPACE.get(name)
+def _namespace(header: dict) -> dict:
+    """The namespace of the request's notebook (made on first use)."""
+    return _NAMESPACES.setdefault(header["namespace"], {"__name__": "__main__"})
+
+
+def _student_function(header: dict):
+    name = header["function"]
+    function = _namespace(header).get(name)
     if function is None:
         raise LookupError(f"{name} is not defined after running the notebook's cells")
     return function
 
 
 def op_exec(header: dict, arrays: dict) -> tuple[dict, dict]:
-    """Run one cell's source in the student's namespace."""
+    """Run one cell's source in its notebook's namespace."""
     filename = f"<cell {header['cell']}>"
     source = _MAGIC.sub(r"\1pass", header["source"])
     lines = source.splitlines(keepends=True)
     linecache.cache[filename] = (len(source), None, lines, filename)
-    exec(compile(source, filename, "exec"), _NAMESPACE)
-    return {"defined": sorted(k for k in _NAMESPACE if not k.startswith("__"))}, {}
+    namespace = _namespace(header)
+    exec(compile(source, filename, "exec"), namespace)
+    return {"defined": sorted(k for k in namespace if not k.startswith("__"))}, {}
 
 
 def op_call(header: dict, arrays: dict) -> tuple[dict, dict]:
     """Call a function on arrays; send back the result and the arguments afterwards."""
-    function = _student_function(header["function"])
+    function = _student_function(header)
     args = [_argument(spec, arrays) for spec in header["args"]]
     result = function(*args)
     out = {f"arg{i}": a for i, a in enumerate(args) if isinstance(a, np.ndarray)}
@@ -116,9 +124,10 @@ def _layer(kind: str, weight: np.ndarray):
 
 def op_value(header: dict, arrays: dict) -> tuple[dict, dict]:
     """A variable of the student's namespace (a Part 0 answer), as an array."""
-    if header["name"] not in _NAMESPACE:
+    namespace = _namespace(header)
+    if header["name"] not in namespace:
         raise LookupError(f"{header['name']} is not defined after running the notebook's cells")
-    value = _NAMESPACE[header["name"]]
+    value = namespace[header["name"]]
     plain = _plain(value) if isinstance(value, bool | int | float) else None
     return {"type": type(value).__name__}, {} if plain is None else {"value": plain}
 
@@ -126,7 +135,7 @@ def op_value(header: dict, arrays: dict) -> tuple[dict, dict]:
 def op_prune_layer(header: dict, arrays: dict) -> tuple[dict, dict]:
     """``prune_by_percentage(layer, q)`` on a Linear or Conv2d layer with given weights."""
     layer = _layer(header["kind"], arrays["weight"])
-    returned = _student_function(header["function"])(layer, header["q"])
+    returned = _student_function(header)(layer, header["q"])
     out = {"weight": _plain(layer.weight)}
     mask = _plain(returned)
     if mask is not None:
@@ -155,7 +164,7 @@ def _state_arrays(net) -> dict:
 def op_global_prune(header: dict, arrays: dict) -> tuple[dict, dict]:
     """``global_prune_by_percentage(net, q)`` on a small CIFAR ResNet with given weights."""
     net = _resnet(header["num_layers"], arrays)
-    returned = _student_function(header["function"])(net, header["q"])
+    returned = _student_function(header)(net, header["q"])
     out = _state_arrays(net)
     if isinstance(returned, int | float) or hasattr(returned, "item"):
         out["returned"] = _plain(float(returned))
@@ -177,7 +186,7 @@ def op_finetune(header: dict, arrays: dict) -> tuple[dict, dict]:
         weight_decay=header["weight_decay"],
     )
     criterion = torch.nn.CrossEntropyLoss()
-    function = _student_function(header["function"])
+    function = _student_function(header)
     returned = function(net, loader, criterion, optimizer, prune=header["prune"])
     return {"returned": type(returned).__name__}, _state_arrays(net)
 
@@ -185,7 +194,7 @@ def op_finetune(header: dict, arrays: dict) -> tuple[dict, dict]:
 def op_ste(header: dict, arrays: dict) -> tuple[dict, dict]:
     """``STE.apply(w, bit, symmetric)``, and the gradient it lets through when asked."""
     torch = _torch()
-    ste = _student_function(header["function"])
+    ste = _student_function(header)
     w = torch.from_numpy(arrays["w"].copy()).requires_grad_(header["backward"])
     output = ste.apply(w, header["bit"], header["symmetric"])
     out = {"output": _plain(output)}

@@ -14,6 +14,7 @@ import torch
 
 from edu.grading import CheckFailed, CheckpointSet, Deadline, StudentCode, find_cifar10
 from edu.grading._taught import build_refusing_copy
+from edu.grading._worker_process import WorkerProcess
 from edu.models import ResNetCIFAR, pretrained_resnet20
 from edu.prune import prunable_layers, prune_model
 from edu.quant import quantize_weights
@@ -57,9 +58,9 @@ def _checkpoints(files, root, make_policy, max_bytes=64 << 20):
     readers = []
 
     def reader():
-        code = StudentCode("reader", [], [], policy, copy, root / "reader", Deadline(300))
-        readers.append(code)
-        return code
+        worker = WorkerProcess(policy, copy, root / "reader", Deadline(300))
+        readers.append(worker)
+        return StudentCode("reader", [], [], worker)
 
     return CheckpointSet(files, reader, root / "files", find_cifar10(), max_bytes), readers
 

@@ -2,6 +2,7 @@
 
 One sandboxed worker holds all the functions below (one per cell, as in a notebook);
 a call that crashes it costs only that call: the worker is restarted for the next.
+A second notebook in the same worker keeps its own namespace.
 """
 
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from edu.grading import Deadline, LimitReached, ReferenceUsed, StudentCode, StudentError
 from edu.grading._student import SolutionCell
 from edu.grading._taught import build_refusing_copy
+from edu.grading._worker_process import WorkerProcess
 
 CELLS = {
     "good": "def good(v):\n    return np.asarray(v) * 2",
@@ -54,14 +56,12 @@ def refusing_copy(sandbox_root):
 
 def _student(sandbox_root, refusing_copy, make_policy, cells, name, **limits):
     policy = make_policy(sandbox_root, visible=(refusing_copy,), **limits)
+    worker = WorkerProcess(policy, refusing_copy, sandbox_root / name, Deadline(600))
     return StudentCode(
         name,
         [SolutionCell(grade_id, source) for grade_id, source in cells.items()],
         ["import numpy as np"],
-        policy,
-        refusing_copy,
-        sandbox_root / name,
-        Deadline(600),
+        worker,
         {"flagged": "the cell 'flagged' imports soft_threshold from edu.sparse"},
     )
 
@@ -70,7 +70,7 @@ def _student(sandbox_root, refusing_copy, make_policy, cells, name, **limits):
 def student(sandbox_root, refusing_copy, make_policy):
     code = _student(sandbox_root, refusing_copy, make_policy, CELLS, "lab", call_timeout_s=4.0)
     yield code
-    code.close()
+    code.worker.close()
 
 
 def test_does_a_correct_function_return_its_result(student):
@@ -184,9 +184,28 @@ def test_is_a_fork_bomb_contained(sandbox_root, refusing_copy, make_policy):
             "    return np.array([n])"
         )
     }
-    with _student(sandbox_root, refusing_copy, make_policy, cells, "bomb", processes=24) as code:
+    code = _student(sandbox_root, refusing_copy, make_policy, cells, "bomb", processes=24)
+    with code.worker:
         forked = int(code.call("bomb", np.ones(1))[0])
     assert 0 < forked < 24
     time.sleep(1)
     left = subprocess.run(["pgrep", "-f", "bomb-test"], capture_output=True, text=True)
     assert left.stdout.strip() == ""
+
+
+def test_does_each_notebook_keep_its_functions_through_a_crash(
+    sandbox_root, refusing_copy, make_policy
+):
+    """Two notebooks in one worker, both defining ``good``: does each call its own, also
+    after a call of one of them crashed the process?"""
+    cells = {"good": CELLS["good"], "exits": CELLS["exits"]}
+    first = _student(sandbox_root, refusing_copy, make_policy, cells, "first")
+    triple = SolutionCell("good", "def good(v):\n    return np.asarray(v) * 3")
+    second = StudentCode("second", [triple], ["import numpy as np"], first.worker)
+    with first.worker:
+        np.testing.assert_array_equal(second.call("good", np.ones(1)), [3.0])
+        np.testing.assert_array_equal(first.call("good", np.ones(1)), [2.0])
+        with pytest.raises(LimitReached, match="exited with status 3"):
+            first.call("exits", np.ones(1))
+        np.testing.assert_array_equal(second.call("good", np.ones(1)), [3.0])
+        np.testing.assert_array_equal(first.call("good", np.ones(1)), [2.0])
