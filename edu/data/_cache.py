@@ -24,8 +24,9 @@ from edu.data._paths import cache_dir
 
 __all__ = ["CACHE_VERSION", "cache_file", "load_cached", "save_cached"]
 
-CACHE_VERSION = 1
-"""Bumped whenever what is cached changes meaning (order, decoder), to orphan old files."""
+CACHE_VERSION = 2
+"""Bumped whenever what is cached changes meaning (order, decoder, the source named with
+its resolved path since version 2), to orphan old files."""
 
 
 def cache_file(source: Path, split: str) -> Path:

@@ -118,7 +118,9 @@ def _load_from(root: Path, split: str, *, cache: bool, skipped: list[str]) -> CI
     batches = find_batches(root)
     if batches is not None:
         images, labels = read_batches(batches, split)
-        return CIFAR10Tensors(images, labels, f"CIFAR-10 python batches {batches}, {split}")
+        return CIFAR10Tensors(
+            images, labels, f"CIFAR-10 python batches {batches.resolve()}, {split}"
+        )
 
     tree = find_tree(root, split)
     if tree is not None:
@@ -128,7 +130,7 @@ def _load_from(root: Path, split: str, *, cache: bool, skipped: list[str]) -> CI
         cached = load_cached(path, identity) if cache else None
         if cached is not None:
             return cached
-        tensors = CIFAR10Tensors(*read_tree(files), f"image folder {tree}")
+        tensors = CIFAR10Tensors(*read_tree(files), f"image folder {tree.resolve()}")
         if cache:
             save_cached(path, tensors, identity)
         return tensors
@@ -146,7 +148,7 @@ def _load_from(root: Path, split: str, *, cache: bool, skipped: list[str]) -> CI
             continue
         images, labels, prefix = result
         where = f"{prefix}/{split}/" if prefix else f"{split}/"
-        tensors = CIFAR10Tensors(images, labels, f"image archive {archive}, {where}")
+        tensors = CIFAR10Tensors(images, labels, f"image archive {archive.resolve()}, {where}")
         if cache:
             save_cached(path, tensors, identity)
         return tensors
