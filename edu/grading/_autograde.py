@@ -209,6 +209,7 @@ def autograde(
         target=_nbgrader_run.main,
         args=(spec, env, str(scratch), str(scratch / "nbgrader.log")),
         name=f"autograde-{submission.student}",
+        daemon=False,  # not inherited from a daemonic parent: it is always joined or killed
     )
     _start(process)
     try:

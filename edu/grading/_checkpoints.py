@@ -1,11 +1,9 @@
 """The submitted checkpoints: read in a sandbox, checked in the grader as plain tensors.
 
-A ``.pt`` file is parsed by ``torch.load(weights_only=True)`` in the submission's
-sandboxed worker (:class:`edu.grading._student.StudentCode` with no cells), and only
-its tensors come back, as arrays. So a malicious file (a pickle with code in it) is
-refused by the loader and can at worst crash the worker (which starts again for the
-next request); the student's own code running in that process can send back no more
-than a crafted file could, tensors that the grader measures itself; a malformed one
+A ``.pt`` file is parsed by ``torch.load(weights_only=True)`` in a sandboxed process
+that runs no student code (:class:`edu.grading._student.StudentCode` with no cells),
+and only its tensors come back, as arrays. So a malicious file (a pickle with code in
+it) is refused by the loader and can at worst crash that process; a malformed one
 (truncated, not a state dict, tensors of the wrong shapes) is a failed check whose
 message says what is wrong. The grader then builds the model the checkpoint is for
 (:data:`edu.notebook.SUBMISSION_CHECKPOINTS`: depth, bits, symmetric), loads the
@@ -73,8 +71,8 @@ class CheckpointSet:
     files : mapping of str to bytes
         The submission's files by relative path.
     reader : callable
-        Returns the :class:`StudentCode` (no cells) that parses files, in the
-        submission's worker; called once, when the first checkpoint is read.
+        Returns the :class:`StudentCode` (no cells) that parses files; called once,
+        when the first checkpoint is read.
     folder : Path
         Where the files are put for the reader to see.
     data_root : str or None

@@ -5,10 +5,11 @@ The grading pipeline and ``pytest grader/ --submission DIR`` both build a
 
 - one fixture per notebook, named after it (``lab1_sparse_regression``, ...): a
   :class:`edu.grading._student.StudentCode` running that notebook's solution cells in
-  the submission's sandboxed worker (one process for all its notebooks and for reading
-  its checkpoints); requesting it for a missing or rejected notebook fails the check
-  with the reason;
-- ``checkpoints``: the :class:`edu.grading._checkpoints.CheckpointSet`;
+  the submission's sandboxed worker (one process for all its notebooks, each in a
+  namespace of its own); requesting it for a missing or rejected notebook fails the
+  check with the reason;
+- ``checkpoints``: the :class:`edu.grading._checkpoints.CheckpointSet`, read in a
+  sandboxed process of its own that runs none of the student's code;
 - ``submission``: the :class:`edu.grading.Submission` itself.
 
 Everything that runs code of the student's is started lazily and stopped by
@@ -104,25 +105,62 @@ class GradingContext:
         )
         self.checkpoints = CheckpointSet(
             submission.files,
-            lambda: StudentCode("checkpoint-reader", [], [], self._worker),
+            lambda: StudentCode("checkpoint-reader", [], [], self._reader),
             files,
             data_root,
             policy.limits.checkpoint_bytes,
         )
 
     @functools.cached_property
-    def _worker(self) -> WorkerProcess:
-        """The submission's sandboxed worker (it starts on the first request)."""
+    def _refusing_copy(self) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.folder.chmod(0o711)
-        self.files.mkdir(exist_ok=True)  # before the worker starts: it sees what exists then
+        self.files.mkdir(exist_ok=True)
         self.files.chmod(0o755)
-        copy = build_refusing_copy(self.copy)
-        return WorkerProcess(self.policy, copy, self.folder / "worker", self.deadline)
+        return build_refusing_copy(self.copy)
+
+    @functools.cached_property
+    def _worker(self) -> WorkerProcess:
+        """The sandboxed worker of the student's functions, with every readable notebook.
+
+        All of them are added before it first starts, so each is loaded into a fresh
+        process: no cell is loaded into a process that earlier calls have used.
+        """
+        worker = WorkerProcess(
+            self.policy, self._refusing_copy, self.folder / "worker", self.deadline
+        )
+        for name, (cells, prelude) in self._sources().items():
+            worker.add_notebook(name, cells, prelude)
+        return worker
+
+    @functools.cached_property
+    def _reader(self) -> WorkerProcess:
+        """The sandboxed process that reads checkpoints: it runs no code of the student's,
+        so what it sends back is what the submitted files hold."""
+        return WorkerProcess(
+            self.policy, self._refusing_copy, self.folder / "reader", self.deadline
+        )
+
+    def _sources(self) -> dict[str, tuple[list[SolutionCell], list[str]]]:
+        """``{notebook: (solution cells, imports)}`` of every readable notebook, in order.
+
+        The imports are the setup cell's of the released notebook, then the student's own.
+        """
+        sources = {}
+        for layout in self.layout.notebooks:
+            notebook = self.submission.notebooks[layout.name]
+            if notebook.status != "ok":
+                continue
+            setup = [
+                statement for cell in layout.setup for statement in import_statements(cell.source)
+            ]
+            cells = [SolutionCell(gid, source) for gid, source in notebook.solutions.items()]
+            sources[layout.name] = (cells, [*setup, *notebook.imports])
+        return sources
 
     @functools.cache  # noqa: B019 - one handle per notebook for this context's life
     def notebook(self, name: str) -> StudentCode:
-        """The sandboxed functions of notebook ``name`` (started on first use).
+        """The sandboxed functions of notebook ``name`` (the worker starts on first use).
 
         Raises
         ------
@@ -132,13 +170,8 @@ class GradingContext:
         notebook = self.submission.notebooks[name]
         if notebook.status != "ok":
             raise CheckFailed(notebook.message)
-        setup = [
-            statement
-            for cell in self.layout.notebook(name).setup
-            for statement in import_statements(cell.source)
-        ]
-        cells = [SolutionCell(gid, source) for gid, source in notebook.solutions.items()]
-        return StudentCode(name, cells, [*setup, *notebook.imports], self._worker, self.flags)
+        cells, prelude = self._sources()[name]
+        return StudentCode(name, cells, prelude, self._worker, self.flags)
 
     def fixtures(self) -> dict[str, Callable[[], object]]:
         """Fixture name -> zero-argument callable that makes it."""
@@ -151,6 +184,7 @@ class GradingContext:
         return fixtures
 
     def close(self) -> None:
-        """Stop the sandboxed worker, if it was started."""
-        if "_worker" in self.__dict__:
-            self._worker.close()
+        """Stop the sandboxed processes that were started."""
+        for started in ("_worker", "_reader"):
+            if started in self.__dict__:
+                self.__dict__[started].close()

@@ -32,7 +32,8 @@ class Limits:
         Wall-clock seconds for one call into the student's functions.
     cpu_s : int
         CPU seconds of one sandboxed process (``RLIMIT_CPU``): a kernel, or the
-        process that runs the student's functions.
+        process that runs the student's functions (shared by the submission's
+        notebooks, and fresh again whenever that process is started again).
     memory_bytes : int
         Heap and private mappings of one sandboxed process (``RLIMIT_DATA``).
         ``RLIMIT_AS`` would count the ~3 GB of shared libraries that ``import torch``

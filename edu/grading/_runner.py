@@ -255,7 +255,25 @@ def grade_course(
     ValueError
         If the checks' points do not match the gradebook, or Python cannot run in the
         sandbox (:func:`edu.grading.probe_isolation`).
+    RuntimeError
+        If called while a process started by ``multiprocessing`` imports its parent's
+        main script: nbgrader's runs are forked from a forkserver, whose processes
+        import the script that grades, so its top level must sit under
+        ``if __name__ == "__main__":``; without it the script would grade the class
+        again in every such process.
+
+    Notes
+    -----
+    A script that calls this function keeps its top level under
+    ``if __name__ == "__main__":``, as any script that starts processes with the
+    ``spawn`` or ``forkserver`` method must (``--jobs N`` and nbgrader's runs do).
     """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(
+            "grade_course was called while a grading process was starting, from the top "
+            "level of the script that grades: put that script's top level under "
+            '`if __name__ == "__main__":`'
+        )
     from tqdm import tqdm
 
     course = Course(course_dir)

@@ -1,6 +1,6 @@
 """The process that runs a student's functions, inside the sandbox (run as a script).
 
-Usage (from :mod:`edu.grading._student`, through the launcher)::
+Usage (from :mod:`edu.grading._worker_process`, through the launcher)::
 
     python -I _worker.py REQUEST_FD RESPONSE_FD REFUSING_COPY
 
@@ -21,6 +21,10 @@ operation:
 - ``load_checkpoint``: read a submitted ``.pt`` with ``torch.load(weights_only=True)``
   and send back its tensors.
 
+The notebooks of a submission share the process, each with its own namespace and its
+own process-wide settings (gradient mode, default dtype, numpy's error handling), which
+are set back before each of its requests, as they would be in its own kernel.
+
 The answer holds plain arrays and a header: ``status`` (``ok`` or ``error``, with the
 exception's type, message and the student's lines of the traceback) and ``refused``,
 the reference functions the call tried to use. Nothing is trusted on the grader's
@@ -29,6 +33,7 @@ side: it checks every array it gets.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import linecache
 import os
@@ -43,6 +48,31 @@ import numpy as np
 _MAX_REQUEST = 1 << 30
 _MAGIC = re.compile(r"^(\s*)[%!].*$", re.MULTILINE)
 _NAMESPACES: dict[str, dict] = {}
+_SETTINGS: dict[str, dict] = {}
+_FRESH_SETTINGS = {
+    "grad_enabled": True,
+    "default_dtype": "float32",
+    "numpy_errors": {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"},
+}
+"""What a notebook starts with: the settings of a new Python process."""
+
+
+def _settings() -> dict:
+    """The process-wide settings a notebook's code may change and results depend on."""
+    settings = {"numpy_errors": np.geterr()}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        settings["grad_enabled"] = torch.is_grad_enabled()
+        settings["default_dtype"] = str(torch.get_default_dtype()).removeprefix("torch.")
+    return settings
+
+
+def _apply(settings: dict) -> None:
+    np.seterr(**settings["numpy_errors"])
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_grad_enabled(settings.get("grad_enabled", True))
+        torch.set_default_dtype(getattr(torch, settings.get("default_dtype", "float32")))
 
 
 def _torch():
@@ -257,7 +287,10 @@ def serve(requests, responses, protocol: ModuleType) -> None:
             header, arrays = protocol.decode(protocol.read_message(requests, _MAX_REQUEST))
         except EOFError:
             return
+        namespace = header.get("namespace")
         try:
+            if namespace is not None:  # each notebook keeps its own settings, as in its kernel
+                _apply(_SETTINGS.get(namespace, _FRESH_SETTINGS))
             extra, out = OPERATIONS[header["op"]](header, arrays)
             reply = {"status": "ok", **extra}
         except BaseException as error:  # the student's error, reported, never fatal here
@@ -269,6 +302,9 @@ def serve(requests, responses, protocol: ModuleType) -> None:
                 "traceback": _student_traceback(error),
             }
             out = {}
+        if namespace is not None:
+            with contextlib.suppress(Exception):  # a patched numpy or torch: nothing kept
+                _SETTINGS[namespace] = _settings()
         reply["refused"] = _refused_calls()
         protocol.write_message(responses, protocol.encode(reply, out))
 

@@ -7,15 +7,20 @@ and plain-array replies (:mod:`edu.grading._protocol`).
 
 All the notebooks of a submission share the process because starting one costs about
 a second and a half, most of it ``import torch``: on the 2-core reference machine a
-process per notebook took 4.9 s of an untouched stub's 6.3 s of checks. Sharing
-changes nothing for the grade: whatever one notebook's cells do to the process (patch
-a module, leak memory) is the same student's doing, and the grader trusts nothing
-that comes back (it checks every array in its own process).
+process per notebook took 4.9 s of an untouched stub's 6.3 s of checks. What one
+notebook could otherwise pass on to another is kept apart: each has its own namespace
+and its own process-wide settings (gradient mode, default dtype, numpy's error
+handling; :mod:`edu.grading._worker`), and every notebook is loaded when the process
+starts, before any call, so no cell is loaded into a process that earlier calls have
+used. What stays shared is what one process has: modules a cell patches, and the
+process's limits (CPU time, memory, output) over its life. Either can only cost the
+same student, never raise a score: the grader trusts nothing that comes back and
+compares every array with the reference in its own process.
 
 A request that crashes the process, or runs past its time, fails with a message that
 says which limit; the process is started again for the next request and every
-notebook is loaded again, without a cell that crashed it while loading, so one bad
-function costs only its own checks.
+notebook is loaded again, without an import or cell that crashed it while loading, so
+one bad function costs only its own checks.
 """
 
 from __future__ import annotations
@@ -97,8 +102,9 @@ class WorkerProcess:
 
     def add_notebook(self, name: str, cells: list[SolutionCell], prelude: list[str]) -> None:
         """Have the notebook ``name`` loaded (``prelude`` imports, then ``cells``) in its
-        own namespace before the next request."""
-        self._notebooks[name] = _Notebook(list(cells), list(prelude), {}, set())
+        own namespace before the next request; a name already added is kept as it is."""
+        if name not in self._notebooks:
+            self._notebooks[name] = _Notebook(list(cells), list(prelude), {}, set())
 
     def cell_errors(self, name: str) -> dict[str, str]:
         """The errors of the notebook's cells while loading, by ``grade_id``."""
@@ -155,26 +161,31 @@ class WorkerProcess:
                 continue  # started again, without the cell that crashed it
 
     def _load(self, name: str) -> None:
-        """Run the notebook's prelude, then each cell; note errors; skip crashing cells."""
+        """Run the notebook's prelude, then each cell; note errors; skip crashing ones.
+
+        A statement or cell that stops the process is noted and skipped from then on:
+        the process is closed and :meth:`_ready` starts it again (``_CellCrashed``).
+        """
         notebook = self._notebooks[name]
-        for index, statement in enumerate(notebook.prelude):
-            self._send(
-                _exec(name, f"setup import {index}", statement), {}, what=f"{name}'s imports"
-            )
-        for cell in notebook.cells:
-            if cell.grade_id in notebook.crashing:
+        sources = [
+            (f"setup import {index}", statement, f"{name}'s import {statement!r}")
+            for index, statement in enumerate(notebook.prelude)
+        ]
+        sources += [(c.grade_id, c.source, f"the cell {c.grade_id!r}") for c in notebook.cells]
+        for cell, source, what in sources:
+            if cell in notebook.crashing:
                 continue
             try:
-                reply, _ = self._send(
-                    _exec(name, cell.grade_id, cell.source), {}, what=f"the cell {cell.grade_id!r}"
-                )
+                reply, _ = self._send(_exec(name, cell, source), {}, what=what)
             except LimitReached as error:
-                notebook.crashing.add(cell.grade_id)
-                notebook.errors[cell.grade_id] = str(error)
+                notebook.crashing.add(cell)
+                notebook.errors[cell] = str(error)
                 self.close()
                 raise _CellCrashed from None
             if reply.get("status") == "error":
-                notebook.errors[cell.grade_id] = error_text(reply)
+                notebook.errors[cell] = error_text(reply)
+            else:
+                notebook.errors.pop(cell, None)
 
     def _stop(self) -> int | None:
         """Stop the worker (its whole sandbox); return its exit status if it had one."""

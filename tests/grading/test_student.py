@@ -209,3 +209,37 @@ def test_does_each_notebook_keep_its_functions_through_a_crash(
             first.call("exits", np.ones(1))
         np.testing.assert_array_equal(second.call("good", np.ones(1)), [3.0])
         np.testing.assert_array_equal(first.call("good", np.ones(1)), [2.0])
+
+
+def test_does_a_crashing_import_cost_only_itself(sandbox_root, refusing_copy, make_policy):
+    """An import statement of one notebook that kills the process while loading: do both
+    notebooks' functions still work, and is the import's error noted?"""
+    first = _student(sandbox_root, refusing_copy, make_policy, {"good": CELLS["good"]}, "imp1")
+    triple = SolutionCell("good", "def good(v):\n    return np.asarray(v) * 3")
+    prelude = ["import numpy as np", "import os; os._exit(7)"]
+    second = StudentCode("imp2", [triple], prelude, first.worker)
+    with first.worker:
+        np.testing.assert_array_equal(first.call("good", np.ones(1)), [2.0])
+        np.testing.assert_array_equal(second.call("good", np.ones(1)), [3.0])
+    assert "exited with status 7" in second.cell_errors["setup import 1"]
+    assert first.cell_errors == {}
+
+
+def test_are_process_settings_kept_per_notebook(sandbox_root, refusing_copy, make_policy):
+    """One notebook turns off gradients and makes float64 the default: does the other
+    notebook, in the same process, still see the settings of a fresh kernel?"""
+    report = (
+        "def report(v):\n    import torch\n"
+        "    return np.array([torch.is_grad_enabled(), torch.ones(1).dtype == torch.float64])"
+    )
+    changed = "import torch\ntorch.set_grad_enabled(False)\ntorch.set_default_dtype(torch.float64)"
+    first = _student(
+        sandbox_root, refusing_copy, make_policy, {"set": changed, "report": report}, "set1"
+    )
+    second = StudentCode(
+        "set2", [SolutionCell("report", report)], ["import numpy as np"], first.worker
+    )
+    with first.worker:
+        np.testing.assert_array_equal(first.call("report", np.ones(1)), [False, True])
+        np.testing.assert_array_equal(second.call("report", np.ones(1)), [True, False])
+        np.testing.assert_array_equal(first.call("report", np.ones(1)), [False, True])
