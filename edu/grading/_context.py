@@ -129,7 +129,7 @@ class GradingContext:
         worker = WorkerProcess(
             self.policy, self._refusing_copy, self.folder / "worker", self.deadline
         )
-        for name, (cells, prelude) in self._sources().items():
+        for name, (cells, prelude) in self._sources.items():
             worker.add_notebook(name, cells, prelude)
         return worker
 
@@ -141,6 +141,7 @@ class GradingContext:
             self.policy, self._refusing_copy, self.folder / "reader", self.deadline
         )
 
+    @functools.cached_property
     def _sources(self) -> dict[str, tuple[list[SolutionCell], list[str]]]:
         """``{notebook: (solution cells, imports)}`` of every readable notebook, in order.
 
@@ -170,7 +171,7 @@ class GradingContext:
         notebook = self.submission.notebooks[name]
         if notebook.status != "ok":
             raise CheckFailed(notebook.message)
-        cells, prelude = self._sources()[name]
+        cells, prelude = self._sources[name]
         return StudentCode(name, cells, prelude, self._worker, self.flags)
 
     def fixtures(self) -> dict[str, Callable[[], object]]:

@@ -125,3 +125,13 @@ def test_is_an_unknown_student_an_error(courses):
     parallel, _, _, _, options = courses
     with pytest.raises(FileNotFoundError, match="no submission of 'homework' for carol"):
         grade_course(parallel, "homework", students=["carol"], **options)
+
+
+def test_is_grading_from_a_starting_child_process_refused(tmp_path, monkeypatch):
+    """Called while a multiprocessing child imports its parent's script (no
+    ``__main__`` guard), does grade_course refuse before grading anything?"""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
+    with pytest.raises(RuntimeError, match='if __name__ == "__main__":'):
+        grade_course(tmp_path / "no-course", "homework", progress=False, stream=None)
