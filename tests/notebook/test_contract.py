@@ -262,6 +262,21 @@ def test_part0_stub_answers_are_none():
             assert cell.source.startswith(f"answer_{k} = None")
 
 
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_students_are_told_to_validate_before_submitting(name):
+    """Does every student notebook end by telling how to check it with nbgrader validate?"""
+    last = _read(RELEASE / name).cells[-1]
+    assert last.source.startswith("## Before you submit")
+    assert f"nbgrader validate {name}" in last.source
+
+
+def test_part0_visible_tests_say_they_check_the_format_only():
+    """Does each true/false test cell say it checks the format, not the answer?"""
+    for cell in _read(RELEASE / "part0_true_false.ipynb").cells:
+        if _nbgrader(cell).get("grade_id", "").startswith("test_tf_"):
+            assert "checks the format only" in cell.source
+
+
 def _calls_outside_training_guard(source: str, names: set[str]) -> list[str]:
     """Calls of ``names`` in ``source`` that are not inside ``if training_enabled():``."""
     found = []

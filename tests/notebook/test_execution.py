@@ -112,6 +112,20 @@ def test_lab1_shows_the_figures_of_every_part(solution_runs):
     }
 
 
+def test_lab1_summaries_print_zeros_without_a_sign(solution_runs):
+    """Do Lab 1's printed summaries write an entry rounded to zero as 0.0, never -0.0,
+    so that students can count the zeros?"""
+    nb = solution_runs("lab1_sparse_regression.ipynb")
+    printed = "".join(
+        output.get("text", "")
+        for cell in nb.cells
+        if cell.id.startswith("lab1-run-")
+        for output in cell.outputs
+    )
+    assert "W = [" in printed
+    assert "-0.0," not in printed and "-0.0]" not in printed
+
+
 @pytest.mark.slow
 def test_training_cells_save_checkpoints_that_pass_their_checks(tmp_path, harness):
     """With training enabled (on a tiny fake CIFAR-10), do Labs 2 and 3 run end to end and
