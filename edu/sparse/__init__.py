@@ -6,7 +6,7 @@
 - ``_solvers``: :func:`run`, one loop for every method of Lab 1, and its result;
 - ``_homework``: the parts of Lab 1 with the spec's hyperparameters.
 
-Course notes, chapters 'Sparse optimization' and 'Proximal operators'.
+Course notes: :ref:`ch-sparsity`, :ref:`ch-proximal` and :ref:`ch-group-lasso`.
 """
 
 from edu.sparse._homework import LAB1_PARTS, LabPart, run_part

@@ -84,8 +84,8 @@ def run_part(part: LabPart, *, steps: int = 200, lr: float = 0.02) -> list[RunRe
     Notes
     -----
     Every run uses the homework data and ``k = 2`` (the prior ``||W||_0 <= 2``); see
-    :func:`edu.sparse.run` for the update of each method (course notes, chapter
-    'Sparse optimization').
+    :func:`edu.sparse.run` for the update of each method (course notes,
+    :ref:`ch-lab1`).
 
     Examples
     --------

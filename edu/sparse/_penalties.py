@@ -1,8 +1,8 @@
 """Sparsity-inducing penalties of Lab 1 and the L1 subgradient.
 
 Each penalty ``R`` here is the ``g`` whose proximal operator lives in ``_prox.py``;
-the solvers record ``L(W) + lam R(W)`` next to ``L(W)`` (course notes, chapter
-'Sparse optimization').
+the solvers record ``L(W) + lam R(W)`` next to ``L(W)`` (course notes,
+:ref:`proximal-gradient`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def l1_penalty(w: np.ndarray) -> float:
 
     Notes
     -----
-    The convex surrogate of ``||w||_0`` (course notes, chapter 'Sparse optimization').
+    The convex surrogate of ``||w||_0`` (course notes, :ref:`l1-zeros`).
     Its proximal operator is :func:`edu.sparse.soft_threshold`.
 
     Examples
@@ -59,8 +59,8 @@ def l1_subgradient(w: np.ndarray) -> np.ndarray:
     element ``0`` is chosen there. A subgradient step
     ``W - lr (grad L(W) + lam sign(W))`` moves a small weight by ``lr * lam`` past
     zero rather than onto it, so the iterates oscillate around 0 instead of reaching
-    it: the reason for Part 0, statement 1.1 (course notes, chapter 'Sparse
-    optimization', section on subgradient methods).
+    it: the reason for Part 0, statement 1.1 (course notes,
+    :ref:`subgradient-oscillation`).
 
     Examples
     --------
@@ -93,8 +93,8 @@ def trimmed_l1_penalty(w: np.ndarray, num_free: int) -> float:
     Notes
     -----
     ``T_h(w) = sum_{i > h} |w|_(i)`` with ``|w|_(1) >= |w|_(2) >= ...``; it is zero
-    exactly when ``||w||_0 <= h`` (course notes, chapter 'Proximal operators',
-    section on trimmed L1).
+    exactly when ``||w||_0 <= h`` (course notes,
+    :ref:`trimmed-l1`).
 
     Examples
     --------
@@ -129,8 +129,8 @@ def group_lasso_penalty(w: np.ndarray, groups: Sequence[Sequence[int]]) -> float
     Notes
     -----
     The L1 norm of the vector of group L2 norms, not the other way round (Part 0,
-    statement 1.4; course notes, chapter 'Proximal operators', section on group
-    lasso). Its proximal operator is :func:`edu.sparse.group_soft_threshold`.
+    statement 1.4; course notes,
+    :ref:`group-lasso-penalty`). Its proximal operator is :func:`edu.sparse.group_soft_threshold`.
 
     Examples
     --------

@@ -24,7 +24,7 @@ def homework_data() -> tuple[np.ndarray, np.ndarray]:
     -----
     The system ``X W = y`` has 3 equations and 5 unknowns: it is underdetermined, so
     ``L(W) = 0`` on a whole affine subspace and the prior ``||W||_0 <= 2`` is what
-    singles out a sparse solution (course notes, chapter 'Sparse optimization').
+    singles out a sparse solution (course notes, :ref:`lab1-problem`).
     Fresh arrays are returned on every call, so callers may modify them.
 
     Examples
@@ -65,8 +65,8 @@ def objective(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
 
     Notes
     -----
-    ``L(w) = sum_i (X_i w - y_i)^2 = ||X w - y||_2^2`` (course notes, chapter
-    'Sparse optimization', section on the Lab 1 problem).
+    ``L(w) = sum_i (X_i w - y_i)^2 = ||X w - y||_2^2`` (course notes,
+    :ref:`lab1-problem`).
 
     Examples
     --------
@@ -99,7 +99,7 @@ def gradient(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     -----
     ``grad L(w) = 2 sum_i X_i^T (X_i w - y_i) = 2 X^T (X w - y)``, hence the gradient
     descent step of Lab 1(a), ``W_{k+1} = W_k - 2 mu sum_i X_i^T (X_i W_k - y_i)``
-    (course notes, chapter 'Sparse optimization'). ``grad L`` is Lipschitz with
+    (course notes, :ref:`gd-derivation`). ``grad L`` is Lipschitz with
     constant ``2 lambda_max(X^T X)`` (about 26.2 for the homework data), so any step
     size below about 0.038 makes gradient descent converge; the homework uses 0.02.
 

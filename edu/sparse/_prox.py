@@ -1,7 +1,7 @@
 """Proximal operators and projections that make weights exactly zero.
 
 ``prox_{t g}(v) = argmin_x 0.5 ||x - v||^2 + t g(x)`` for the sparsity-inducing
-penalties of Lab 1 (course notes, chapter 'Proximal operators'):
+penalties of Lab 1 (course notes, :ref:`ch-proximal`):
 
 - ``g = ||.||_1``: soft thresholding (ISTA, Lab 1(e));
 - ``g`` = indicator of ``{||x||_0 <= k}``: hard thresholding, the projection of
@@ -73,7 +73,7 @@ def soft_threshold(v: np.ndarray, threshold: float) -> np.ndarray:
     ``prox_{t ||.||_1}(v) = argmin_x 0.5 ||x - v||_2^2 + t ||x||_1``. The problem
     separates over entries; its optimality condition ``0 in x_i - v_i + t d|x_i|``
     gives ``x_i = 0`` when ``|v_i| <= t`` and ``x_i = v_i - t sign(v_i)`` otherwise
-    (course notes, chapter 'Proximal operators'). Entries that survive are still
+    (course notes, :ref:`soft-thresholding`). Entries that survive are still
     shrunk by ``t``: this is the bias of the L1 penalty that trimmed L1 removes.
 
     Examples
@@ -111,8 +111,8 @@ def hard_threshold(v: np.ndarray, k: int) -> np.ndarray:
     This is the Euclidean projection onto the L0 ball ``{x : ||x||_0 <= k}``:
     for a support ``S`` the closest point is ``v`` restricted to ``S``, at squared
     distance ``sum_{i not in S} v_i^2``, which is smallest when ``S`` holds the ``k``
-    largest ``|v_i|`` (course notes, chapter 'Proximal operators', section on
-    projected gradient descent). When magnitudes tie, the projection is not unique;
+    largest ``|v_i|`` (course notes, :ref:`hard-thresholding`). When magnitudes
+    tie, the projection is not unique;
     this function then keeps the entry with the lower index (a stable sort of
     ``-|v|``), so results are deterministic.
 
@@ -156,12 +156,18 @@ def trimmed_soft_threshold(v: np.ndarray, threshold: float, num_free: int) -> np
     -----
     The trimmed L1 penalty ``T_h(x) = sum of the n - h smallest |x_i|`` (here
     ``h = num_free``) does not shrink the ``h`` largest weights, which removes the
-    bias of L1 (course notes, chapter 'Proximal operators', section on trimmed L1).
-    Its exact prox is a small combinatorial problem; this function is the usual
-    practical operator (and the one Lab 1(f) asks for): fix the free set as the
-    ``h`` largest ``|v_i|``, then soft-threshold the rest. Ties are broken toward the
-    lower index, as in :func:`hard_threshold`. With ``num_free = 0`` it is
-    :func:`soft_threshold`; with ``num_free = n`` it is the identity.
+    bias of L1 (course notes, :ref:`trimmed-l1`). This function is its exact prox.
+    ``T_h(x)`` is the smallest, over free sets ``F`` of ``h`` indices, of
+    ``sum_{i not in F} |x_i|``, so the prox problem is a minimum over ``F`` of
+    problems that separate: a free entry costs nothing (``x_i = v_i``), a
+    penalised one costs the Moreau envelope ``e_t(v_i) = min_x 0.5 (x - v_i)^2 +
+    t |x|``, which is ``v_i^2 / 2`` for ``|v_i| <= t`` and ``t |v_i| - t^2 / 2``
+    beyond, and grows with ``|v_i|``. The best ``F`` therefore holds the ``h``
+    largest ``|v_i|``, and the minimiser is ``v`` there and ``soft_threshold(v_i,
+    t)`` elsewhere. When magnitudes tie across the border of ``F`` the prox is not
+    unique; this function then frees the lower index, as :func:`hard_threshold`
+    keeps it. With ``num_free = 0`` it is :func:`soft_threshold`; with
+    ``num_free = n`` it is the identity.
 
     Examples
     --------
@@ -225,7 +231,7 @@ def group_soft_threshold(
     ``0 in x_g - v_g + t d||x_g||_2`` gives ``x_g = 0`` when ``||v_g||_2 <= t`` and
     ``x_g = (1 - t / ||v_g||_2) v_g`` otherwise. A group is either zeroed whole or
     kept whole: the group lasso is the L1 norm of the groups' L2 norms (course notes,
-    chapter 'Proximal operators', section on group lasso; Part 0, statement 1.4).
+    :ref:`block-soft-thresholding`; Part 0, statement 1.4).
     With groups of size one it is :func:`soft_threshold`.
 
     Examples

@@ -1,14 +1,15 @@
 """First-order solvers for Lab 1: (projected, subgradient, proximal, accelerated) descent.
 
-Every method is one loop, ``W_{k+1} = P(Z_k - lr D(Z_k))`` from ``W_0 = 0``, where
+Every method is one loop, ``W_{i+1} = P(Z_i - lr D(Z_i))`` from ``W_0 = 0`` (``i``
+counts the steps; ``k`` is the sparsity level), where
 
 - ``D`` is ``grad L`` (``grad L + lam sign`` for the L1 subgradient method),
 - ``P`` is the identity, a projection or a proximal operator (``_prox.py``),
-- ``Z_k = W_k`` except for FISTA, where ``Z_k`` adds Nesterov momentum.
+- ``Z_i = W_i`` except for FISTA, where ``Z_i`` adds Nesterov momentum.
 
 References: A. Beck and M. Teboulle, "A Fast Iterative Shrinkage-Thresholding
 Algorithm for Linear Inverse Problems", SIAM J. Imaging Sciences 2(1), 2009 (ISTA
-and FISTA); course notes, chapters 'Sparse optimization' and 'Proximal operators'.
+and FISTA); course notes, :ref:`proximal-gradient` and :ref:`fista`.
 """
 
 from __future__ import annotations
@@ -63,12 +64,12 @@ class RunResult:
     lam : float or None
         The penalty weight (None for "gd" and "projected").
     losses : ndarray of shape (steps + 1,)
-        ``L(W_k) = sum_i (X_i W_k - y_i)^2`` for every stored ``W_k``, ``losses[0] = L(0)``.
+        ``L(W_i) = ||X W_i - y||^2`` for every stored iterate ``W_i``, ``losses[0] = L(0)``.
         Always the plain sum of squares, whatever the method, so runs compare directly.
     weights : ndarray of shape (steps + 1, n_features)
-        The iterates ``W_k``, ``weights[0] = 0``.
+        The iterates ``W_i``, ``weights[0] = 0``.
     penalized_losses : ndarray of shape (steps + 1,)
-        ``L(W_k) + lam R(W_k)`` with the method's penalty ``R`` (equal to ``losses`` for
+        ``L(W_i) + lam R(W_i)`` with the method's penalty ``R`` (equal to ``losses`` for
         "gd" and "projected", whose projected iterates are always feasible).
     lr : float
         The step size.
@@ -225,8 +226,8 @@ def run(
     Returns
     -------
     RunResult
-        The losses ``L(W_k)`` (always the plain sum of squares) and the iterates
-        ``W_k`` for ``k = 0..steps``, plus ``L(W_k) + lam R(W_k)``.
+        The losses ``L(W_i)`` (always the plain sum of squares) and the iterates
+        ``W_i`` for ``i = 0..steps``, plus ``L(W_i) + lam R(W_i)``.
 
     Raises
     ------
@@ -238,15 +239,16 @@ def run(
 
     Notes
     -----
-    One step is ``W_{k+1} = P(Z_k - lr D(Z_k))`` (course notes, chapters 'Sparse
-    optimization' and 'Proximal operators'):
+    One step is ``W_{i+1} = P(Z_i - lr D(Z_i))``, ``i = 0, 1, ...`` (course notes,
+    :ref:`proximal-gradient` and :ref:`fista`):
 
     - ``D = grad L = 2 X^T (X W - y)``; for ``"l1"``, ``D = grad L + lam sign(W)``;
     - ``P`` is the identity (``"gd"``, ``"l1"``) or the projection / proximal
       operator of the method, with threshold ``t = lr * lam``;
-    - ``Z_k = W_k``, except for FISTA (Beck & Teboulle 2009):
-      ``t_1 = 1``, ``t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2``,
-      ``Z_{k+1} = W_{k+1} + ((t_k - 1) / t_{k+1}) (W_{k+1} - W_k)``, with ``Z_0 = W_0``.
+    - ``Z_i = W_i``, except for FISTA (Beck & Teboulle 2009, indices shifted by one):
+      ``Z_0 = W_0``, ``t_0 = 1``, ``t_{i+1} = (1 + sqrt(1 + 4 t_i^2)) / 2``,
+      ``Z_{i+1} = W_{i+1} + ((t_i - 1) / t_{i+1}) (W_{i+1} - W_i)``. The first
+      momentum coefficient ``(t_0 - 1) / t_1`` is 0, so FISTA's first step is ISTA's.
       ISTA's objective gap decreases as ``O(1/k)``, FISTA's as ``O(1/k^2)``.
 
     With a fixed step ``lr < 1 / Lip``, ISTA and FISTA converge to a minimiser of

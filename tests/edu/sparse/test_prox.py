@@ -138,6 +138,39 @@ def test_trimmed_soft_threshold_frees_the_largest_and_shrinks_the_rest(seed):
         np.testing.assert_allclose(x[penalised], shrunk, atol=1e-15)
 
 
+def _trimmed_penalty(x, num_free):
+    """Sum of the n - num_free smallest |x_i|, computed from a full sort."""
+    return float(np.sort(np.abs(x))[: x.size - num_free].sum())
+
+
+@pytest.mark.parametrize("seed", RNG_SEEDS)
+def test_trimmed_soft_threshold_is_the_exact_prox_by_brute_force_over_free_sets(seed):
+    """Does no free set give a lower prox objective, and do random points never beat it?
+
+    The trimmed penalty is a minimum over free sets, so the prox is the best of one
+    separable problem per free set (free entries kept, the others soft-thresholded);
+    every free set of every size is tried, and the objective uses the true penalty.
+    """
+    rng = np.random.default_rng(seed)
+    v, t = rng.normal(size=6) * 1.5, rng.uniform(0.05, 2.0)
+
+    def prox_objective(x, num_free):
+        return 0.5 * np.sum((x - v) ** 2) + t * _trimmed_penalty(x, num_free)
+
+    for num_free in range(7):
+        x = trimmed_soft_threshold(v, t, num_free)
+        candidates = []
+        for free in itertools.combinations(range(6), num_free):
+            candidate = soft_threshold(v, t)
+            candidate[list(free)] = v[list(free)]
+            candidates.append(candidate)
+        best = min(prox_objective(c, num_free) for c in candidates)
+        assert prox_objective(x, num_free) == pytest.approx(best, abs=1e-12)
+        for _ in range(200):
+            other = x + rng.normal(size=6) * rng.choice([1e-3, 0.1, 1.0])
+            assert prox_objective(other, num_free) >= prox_objective(x, num_free) - 1e-12
+
+
 def test_trimmed_soft_threshold_selects_by_magnitude_not_by_signed_value():
     """Is a large negative entry free while a small positive one is penalised?"""
     v = np.array([-3.0, 0.1, 2.0, -0.2, 0.05])

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from edu.sparse import METHODS, gradient, hard_threshold, homework_data, run
+from edu.sparse import METHODS, gradient, hard_threshold, homework_data, run, soft_threshold
 
 LAMS = (0.2, 0.5, 1.0, 2.0)
 
@@ -106,6 +106,32 @@ def test_fista_reaches_a_given_accuracy_in_fewer_steps_than_ista(lam):
 
 
 # --- L1 by subgradient versus the proximal step (Part 0, statement 1.1) ------------------
+
+
+def _fista_as_beck_and_teboulle_write_it(lam, steps, lr=0.02):
+    """FISTA in the paper's indexing: y_1 = x_0, t_1 = 1, x_k = p_L(y_k), k >= 1."""
+    X, y = homework_data()
+    x_prev = np.zeros(5)
+    y_k, t_k = x_prev, 1.0
+    iterates = [x_prev]
+    for _ in range(steps):
+        x_k = soft_threshold(y_k - lr * gradient(X, y, y_k), lr * lam)
+        t_next = (1 + np.sqrt(1 + 4 * t_k**2)) / 2
+        y_k = x_k + (t_k - 1) / t_next * (x_k - x_prev)
+        x_prev, t_k = x_k, t_next
+        iterates.append(x_k)
+    return np.array(iterates)
+
+
+@pytest.mark.parametrize("lam", LAMS)
+def test_fista_first_steps_are_ista_and_all_iterates_match_the_paper(lam):
+    """Is FISTA's first momentum coefficient 0 (two steps equal to ISTA's), then Beck-Teboulle?"""
+    fista, ista = run("fista", lam=lam), run("prox", lam=lam, steps=2)
+    np.testing.assert_array_equal(fista.weights[:3], ista.weights)
+    np.testing.assert_allclose(
+        fista.weights, _fista_as_beck_and_teboulle_write_it(lam, 200), rtol=0, atol=1e-12
+    )
+    assert not np.allclose(fista.weights[3], run("prox", lam=lam, steps=3).weights[3])
 
 
 @pytest.mark.parametrize("lam", LAMS)
