@@ -76,13 +76,23 @@ class IterativePruning:
         """Prune to this epoch's target; fix the mask at the last pruning step."""
         if epoch < self.prune_epochs:
             self.prune(net, iterative_sparsity(epoch, self.final, self.prune_epochs))
-        if epoch >= self.prune_epochs - 1 and self._masks is None:
+        if epoch >= self.mask_from_epoch and self._masks is None:
             self._masks = masks_from_nonzeros(net)
 
     def after_step(self, net: nn.Module) -> None:
         """Re-apply the mask once it is fixed; before that, weights may grow back."""
         if self._masks is not None:
             apply_masks(net, self._masks)
+
+    @property
+    def mask_from_epoch(self) -> int:
+        """First epoch (0-based) trained with the mask enforced: ``prune_epochs - 1``.
+
+        The mask is fixed right after the last pruning step, before that epoch, so of
+        ``E`` epochs in all the last ``E - prune_epochs + 1`` keep it (11 of 20 in
+        Lab 2 (d): epochs 9 to 19).
+        """
+        return self.prune_epochs - 1
 
     @property
     def best_from_epoch(self) -> int:

@@ -34,8 +34,8 @@ def prunable_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
     Notes
     -----
     The shortcut convolutions are few weights but carry the whole signal of a
-    downsampling block, so the course leaves them dense (course notes, chapter
-    'Pruning DNNs').
+    downsampling block, so the course leaves them dense (course notes,
+    :ref:`prunable-layers`).
 
     Examples
     --------

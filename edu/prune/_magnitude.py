@@ -116,7 +116,7 @@ def prune_by_percentage(layer: nn.Module, q: float) -> torch.Tensor:
     pruned. Zeros already in the layer count as the smallest magnitudes and stay
     zero. If the layer is masked, the mask is updated (it only shrinks) and the
     stored weights are zeroed, so the pruning survives finetuning. Course notes,
-    chapter 'Pruning DNNs'.
+    :ref:`magnitude-pruning`.
 
     Examples
     --------
@@ -169,7 +169,7 @@ def global_prune_by_percentage(
     (wide layers, with small initialization scale) lose more than ``q`` %, small
     layers with large weights (the first convolution, the classifier) less.
     Masked layers are handled as in :func:`prune_by_percentage`. Course notes,
-    chapter 'Pruning DNNs', global magnitude pruning.
+    :ref:`global-pruning`.
 
     Examples
     --------
@@ -238,8 +238,8 @@ def prune_model(
     Per layer :math:`\\ell`: :math:`t_\\ell = \\mathrm{percentile}_q(|w_\\ell|)`;
     global: :math:`t = \\mathrm{percentile}_q(\\{|w| : w \\text{ in any layer}\\})`;
     then :math:`w \\leftarrow w \\odot [|w| \\ge t]`. The one place where the
-    ``scope`` choice of Lab 2 (d) and (e) is made (course notes, chapter 'Pruning
-    DNNs').
+    ``scope`` choice of Lab 2 (d) and (e) is made (course notes,
+    :ref:`global-pruning`).
 
     Examples
     --------

@@ -157,7 +157,7 @@ def masks_from_nonzeros(
     -----
     Lab 2 (c) builds the finetuning mask from the non-zeros of the pruned model:
     :math:`m = [w \\neq 0]`. For a masked layer ``weight`` is already
-    ``original * mask`` (course notes, chapter 'Pruning DNNs').
+    ``original * mask`` (course notes, :ref:`masks`).
 
     Examples
     --------
@@ -200,7 +200,7 @@ def prepare(
     After ``prepare``, ``layer.weight`` computes :math:`w = w_{orig} \\odot m` on
     every access, so the forward pass and the gradient see only the kept weights.
     The stored weights outside the mask are set to 0 as well. See the module
-    docstring for the state-dict keys (course notes, chapter 'Pruning DNNs').
+    docstring for the state-dict keys (course notes, :ref:`masks`).
 
     Examples
     --------
@@ -285,7 +285,7 @@ def apply_masks(net: nn.Module, masks: Mapping[str, torch.Tensor] | None = None)
 
     Notes
     -----
-    Course notes, chapter 'Pruning DNNs': finetuning with a fixed mask.
+    Course notes, :ref:`masks`: finetuning with a fixed mask.
 
     Examples
     --------

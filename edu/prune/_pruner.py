@@ -44,7 +44,7 @@ class MagnitudePruner:
     -----
     Use ``pruner.step()`` as ``fit``'s ``after_step`` hook (per-step schedule) or in
     ``before_epoch`` (per-epoch schedule). Pruning runs only when the target changes.
-    Course notes, chapter 'Pruning DNNs', gradual pruning.
+    Course notes, :ref:`schedules`.
 
     Examples
     --------

@@ -100,7 +100,7 @@ def sparsity_report(net: nn.Module, quantized: bool = False) -> SparsityReport:
     Layer sparsity :math:`s_l = |\\{w \\in W_l : w = 0\\}| / |W_l|`; total
     :math:`\\sum_l |\\{w = 0\\}| / \\sum_l |W_l|` over the layers of
     :func:`prunable_layers` (masked layers report ``original * mask``). Course
-    notes, chapter 'Pruning DNNs'.
+    notes, :ref:`magnitude-pruning`.
 
     Examples
     --------

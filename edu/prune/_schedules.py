@@ -47,7 +47,7 @@ def iterative_sparsity(epoch: int, final: float = 70.0, prune_epochs: int = 10) 
     Lab 2 (d): before epoch :math:`e = 0, \\dots, 9` prune each layer to
     :math:`q = 7 (e + 1)` %, i.e. :math:`s_f = 70`, :math:`E = 10`; the sparsity
     grows linearly and stays at :math:`s_f` from epoch :math:`E - 1` on. Course
-    notes, chapter 'Pruning DNNs', iterative pruning.
+    notes, :ref:`schedules`.
 
     Examples
     --------
@@ -100,7 +100,7 @@ def cubic_sparsity(
     pruning steps the last value holds (:math:`t` is rounded down to the grid),
     before :math:`t_0` it is :math:`s_i`, from :math:`t_0 + n \\Delta t` on it is
     :math:`s_f`. It prunes fast while the network is redundant and slowly near the
-    end. Course notes, chapter 'Pruning DNNs', gradual pruning.
+    end. Course notes, :ref:`schedules`.
 
     Examples
     --------

@@ -106,8 +106,8 @@ class QuantConv2d(_QuantWeight, nn.Conv2d):
     :math:`Q(w)` = ``quantizer(w, nbits, symmetric)`` (:meth:`quantized_weight`);
     with the STE, :math:`\\partial L / \\partial w = \\partial L / \\partial Q(w)`,
     so training updates the float weight, which stays the only state in the
-    ``state_dict``. The bias is not quantized. Course notes, chapter "Fixed-point
-    quantization".
+    ``state_dict``. The bias is not quantized. Course notes,
+    :ref:`qat`.
 
     Examples
     --------

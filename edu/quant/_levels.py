@@ -1,8 +1,10 @@
 """How many distinct weight values the quantized layers use (checks of Lab 3).
 
-An ``N``-bit asymmetric quantizer gives at most :math:`2^N` distinct non-zero values
-per layer, plus 0 when the layer is pruned; a symmetric one at most :math:`2^N - 1`
-values including 0. Counting them on a checkpoint shows whether it was quantized.
+The non-zero weights of an ``N``-bit layer take at most :math:`2^N` values with the
+asymmetric quantizer (0 can be one of them, when the grid contains it) and at most
+:math:`2^N - 1` with the symmetric one (0 always among them); a pruned layer adds its
+zeros, which the asymmetric grid may not contain. Counting them on a checkpoint shows
+whether it was quantized.
 """
 
 from __future__ import annotations
@@ -88,8 +90,8 @@ def count_weight_levels(net: nn.Module) -> dict[str, int]:
     Notes
     -----
     At most :math:`2^N` (asymmetric) or :math:`2^N - 1` (symmetric) levels, plus
-    one for the zeros of a pruned layer in the asymmetric case. Course notes,
-    chapter 'Fixed-point quantization'.
+    one for the zeros of a pruned layer in the asymmetric case (stored as a
+    position, not as a code: course notes, :ref:`storage`).
 
     Examples
     --------

@@ -58,13 +58,14 @@ def quantize_weights(w: torch.Tensor, bit: int | None, symmetric: bool = False) 
     :math:`\\alpha = \\min \\mathcal{W}`, :math:`\\beta = \\max \\mathcal{W} - \\alpha`,
     :math:`w_s = (w - \\alpha)/\\beta`,
     :math:`w_q = m \\odot (\\mathrm{round}(n w_s)/n \\cdot \\beta + \\alpha)`,
-    at most :math:`2^{bit}` non-zero levels.
+    so the non-zero weights take at most :math:`2^{bit}` values and the layer, with
+    its pruned zeros, at most :math:`2^{bit} + 1`.
     Symmetric, with :math:`n = 2^{bit-1} - 1`: :math:`s = \\max |\\mathcal{W}|`,
     :math:`w_q = m \\odot \\mathrm{round}(n w / s) / n \\cdot s`, at most
     :math:`2^{bit} - 1` levels including 0. ``round`` is round-half-to-even, as in
     ``torch.round``. If all non-zero weights are equal (:math:`\\beta = 0`) they are
-    already one level and are returned unchanged. See the course notes, chapter
-    "Fixed-point quantization".
+    already one level and are returned unchanged. See the course notes,
+    :ref:`linear-quantizer` and :ref:`pruned-zeros`.
 
     Examples
     --------
@@ -109,7 +110,7 @@ class STE(torch.autograd.Function):
     Rounding has zero derivative almost everywhere, which would stop learning; the STE
     replaces :math:`\\partial w_q / \\partial w` by 1, so
     :math:`\\partial L / \\partial w = \\partial L / \\partial w_q`. See the course
-    notes, chapter "Fixed-point quantization".
+    notes, :ref:`ste`.
 
     Examples
     --------

@@ -82,3 +82,21 @@ def test_at_least_one_pruning_epoch():
     """Is a schedule without pruning steps refused?"""
     with pytest.raises(ValueError, match="prune_epochs must be >= 1"):
         IterativePruning(prune_epochs=0)
+
+
+@pytest.mark.parametrize("prune_epochs", [1, 3, 10])
+def test_mask_from_epoch_is_the_first_epoch_whose_steps_keep_the_zeros(prune_epochs):
+    """Is mask_from_epoch (prune_epochs - 1) the first epoch in which a revived zero stays 0?"""
+    net = nn.Linear(10, 10)
+    schedule = IterativePruning(final=70.0, prune_epochs=prune_epochs)
+    enforced = []
+    for epoch in range(prune_epochs + 3):
+        schedule.before_epoch(epoch, net)
+        zeros = net.weight.detach() == 0
+        with torch.no_grad():
+            net.weight.add_(1.0)  # an optimizer step that moves every weight
+        schedule.after_step(net)
+        enforced.append(bool(torch.all(net.weight[zeros] == 0)))
+    first = enforced.index(True)
+    assert first == schedule.mask_from_epoch == prune_epochs - 1
+    assert all(enforced[first:])
