@@ -14,6 +14,17 @@ folder is absent the directive says that the table has not been reproduced yet a
 lists only the spec's numbers; it never shows a number that no run produced. A
 folder that is incomplete, malformed or stale (its rows or reference numbers differ
 from :data:`edu.experiments.LABS`) is a build error.
+
+Prose that must quote a number of the run (its epochs, a row's sparsity) takes it
+from the same file with the ``lab-value`` role, so that the sentence stays true when
+the table is made again::
+
+    finetuned for {lab-value}`lab2 settings.epochs` epochs, at
+    {lab-value}`lab3 ptq-sym-2.total_sparsity .0%` sparsity
+
+The first word names the lab, the second a dotted path into ``results.json``
+(``settings.<key>``, ``args.<key>``, or ``<row id>.<key>``), the optional third a
+Python format specification.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
+from sphinx.util.docutils import SphinxDirective, SphinxRole
 from table_nodes import table_node
 
 from edu.experiments import LABS
@@ -33,18 +44,14 @@ from edu.experiments import LABS
 RESULT_FILES = ("results.json", "results.md", "command.txt")
 """What ``edu reproduce`` writes beside the rows and the notes read."""
 
-HEADER = (
-    "spec part",
-    "row",
-    "what",
-    "spec's accuracy",
-    "this project",
-    "difference",
-    "total sparsity",
-    "epochs (best)",
-    "checks",
-)
-"""Columns of :func:`table_rows`."""
+ACCURACY_HEADER = ("row", "spec part", "spec's accuracy", "this project", "difference")
+"""Columns of the first table of :func:`table_rows`: the numbers the spec compares."""
+
+MODEL_HEADER = ("row", "what", "total sparsity", "max levels", "epochs (best)", "checks")
+"""Columns of the second table of :func:`table_rows`: what each row is and was checked."""
+
+LAYER_COLUMNS = 4
+"""Rows of the run per per-layer sparsity table, so that each fits the page."""
 
 
 class ResultsError(ValueError):
@@ -53,10 +60,11 @@ class ResultsError(ValueError):
 
 @dataclass(frozen=True)
 class Results:
-    """A lab's committed reproduction: the parsed ``results.json`` and its command."""
+    """A lab's committed reproduction: the parsed ``results.json``, command, ``results.md``."""
 
     payload: dict[str, Any]
     command: str
+    markdown: str
 
 
 def load_results(folder: Path, lab: str) -> Results | None:
@@ -83,7 +91,7 @@ def load_results(folder: Path, lab: str) -> Results | None:
     command = (folder / "command.txt").read_text().strip()
     if not command.startswith("edu reproduce "):
         raise ResultsError(f"{folder / 'command.txt'} does not hold an 'edu reproduce' command")
-    return Results(payload, command)
+    return Results(payload, command, (folder / "results.md").read_text())
 
 
 def _check_payload(payload: Any, lab: str, folder: Path) -> None:
@@ -123,21 +131,26 @@ def _checks(row: dict[str, Any]) -> str:
     return "-" if ok is None else ("passed" if ok else "FAILED")
 
 
-def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
-    """The cells of the table, one list per result row, under :data:`HEADER`.
+def table_rows(rows: list[dict[str, Any]]) -> tuple[list[list[str]], list[list[str]]]:
+    """The cells of the two tables, one list per result row.
 
-    Rows that did not run show their status in the project's column. Losses appear
-    beside accuracies where the spec gives a loss (Lab 2 (a)).
+    Returns
+    -------
+    (accuracy, model)
+        Under :data:`ACCURACY_HEADER` and :data:`MODEL_HEADER`: nine columns in one
+        table would not fit the page. Rows that did not run show their status in the
+        project's column. Losses appear beside accuracies where the spec gives a loss
+        (Lab 2 (a)).
     """
-    cells = []
+    accuracy, model = [], []
     for row in rows:
         reference = row["reference"]
         spec = _number(reference.get("accuracy"))
         if reference.get("loss") is not None:
             spec += f" (loss {reference['loss']:.4f})"
-        head = [row["part"], row["row"], row["description"], spec]
         if row.get("accuracy") is None:
-            cells.append([*head, row["status"], "-", "-", "-", "-"])
+            accuracy.append([row["row"], row["part"], spec, row["status"], "-"])
+            model.append([row["row"], row["description"], "-", "-", "-", "-"])
             continue
         ours = _number(row["accuracy"])
         if reference.get("loss") is not None and row.get("loss") is not None:
@@ -147,16 +160,26 @@ def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
             if reference.get("accuracy") is None
             else f"{row['accuracy'] - reference['accuracy']:+.4f}"
         )
+        accuracy.append([row["row"], row["part"], spec, ours, difference])
         epochs = str(row.get("epochs") or "-")
         if row.get("best_epoch"):
             epochs += f" ({row['best_epoch']})"
-        sparsity = _number(row.get("total_sparsity"), 3)
-        cells.append([*head, ours, difference, sparsity, epochs, _checks(row)])
-    return cells
+        levels = row.get("max_weight_levels")
+        model.append(
+            [
+                row["row"],
+                row["description"],
+                _number(row.get("total_sparsity"), 3),
+                "-" if levels is None else str(levels),
+                epochs,
+                _checks(row),
+            ]
+        )
+    return accuracy, model
 
 
-def spec_rows(lab: str) -> list[list[str]]:
-    """The table before any reproduction: the spec's numbers, nothing in our columns."""
+def spec_rows(lab: str) -> tuple[list[list[str]], list[list[str]]]:
+    """The tables before any reproduction: the spec's numbers, nothing in our columns."""
     rows = [
         {
             "row": row.id,
@@ -168,6 +191,41 @@ def spec_rows(lab: str) -> list[list[str]]:
         for row in LABS[lab]
     ]
     return table_rows(rows)
+
+
+def layer_sparsity(markdown: str) -> tuple[list[str], list[list[str]]]:
+    """The per-layer sparsity table of a ``results.md``: header and rows of cells.
+
+    ``edu reproduce`` prints it after a line starting with ``Per-layer sparsity``,
+    one layer per line and one column per sparse row; ``([], [])`` when the file
+    has none (no row of the run is sparse).
+    """
+    lines = markdown.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Per-layer sparsity")), None)
+    if start is None:
+        return [], []
+    table = []
+    for line in lines[start + 1 :]:
+        if line.startswith("|"):
+            table.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        elif table:
+            break
+    if len(table) < 3:
+        return [], []
+    return table[0], table[2:]
+
+
+def layer_tables(
+    header: list[str], rows: list[list[str]]
+) -> list[tuple[list[str], list[list[str]]]]:
+    """Split a per-layer table into tables of at most :data:`LAYER_COLUMNS` run rows each."""
+    tables = []
+    for first in range(1, len(header), LAYER_COLUMNS):
+        columns = [0, *range(first, min(first + LAYER_COLUMNS, len(header)))]
+        tables.append(
+            ([header[j] for j in columns], [[cells[j] for j in columns] for cells in rows])
+        )
+    return tables
 
 
 def settings_text(payload: dict[str, Any]) -> str:
@@ -223,7 +281,12 @@ class LabResults(SphinxDirective):
                 nodes.literal(text=f"docs/{self.config.edu_results_dir}/{lab}/"),
                 ".",
             )
-            return [note, table_node(HEADER, spec_rows(lab), "lab-results")]
+            accuracy, model = spec_rows(lab)
+            return [
+                note,
+                table_node(ACCURACY_HEADER, accuracy, "lab-results"),
+                table_node(MODEL_HEADER, model, "lab-results"),
+            ]
         made_by = _paragraph("Made by ", nodes.literal(text=results.command), ".")
         out: list[nodes.Node] = []
         if results.payload.get("args", {}).get("smoke"):
@@ -235,17 +298,72 @@ class LabResults(SphinxDirective):
                 "runs and mean nothing about accuracy.",
             )
             out.append(warning)
-        rows = table_rows(results.payload["rows"])
-        return [
-            *out,
-            table_node(HEADER, rows, "lab-results"),
+        accuracy, model = table_rows(results.payload["rows"])
+        out += [
+            _paragraph("Test accuracy, beside the spec's:"),
+            table_node(ACCURACY_HEADER, accuracy, "lab-results"),
+            _paragraph(
+                "What each row is, its total sparsity, the most distinct weight values "
+                "of any quantized layer, its finetuning epochs (the best one in "
+                "brackets) and the checks of its saved weights:"
+            ),
+            table_node(MODEL_HEADER, model, "lab-results"),
             made_by,
             _paragraph(settings_text(results.payload)),
         ]
+        header, layers = layer_sparsity(results.markdown)
+        if layers:
+            out.append(_paragraph("Sparsity of every prunable layer, for the sparse rows:"))
+            out += [table_node(h, cells, "lab-layers") for h, cells in layer_tables(header, layers)]
+        return out
+
+
+def lookup(payload: dict[str, Any], path: str) -> Any:
+    """The value at the dotted ``path`` of a ``results.json``: ``settings.epochs``,
+    ``args.command`` or ``<row id>.<key>`` (such as ``finetune-70.accuracy``).
+
+    Raises
+    ------
+    ResultsError
+        If the path names nothing in ``payload``.
+    """
+    head, _, key = path.partition(".")
+    if head in ("settings", "args"):
+        record = payload.get(head, {})
+    else:
+        record = next((row for row in payload["rows"] if row["row"] == head), None)
+        if record is None:
+            raise ResultsError(f"no row {head!r} in the results of {payload['lab']}")
+    if key not in record or record[key] is None:
+        raise ResultsError(f"the results of {payload['lab']} have no value at {path!r}")
+    return record[key]
+
+
+class LabValue(SphinxRole):
+    """``lab-value``: one number of a lab's ``results.json`` (see the module docstring)."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        """Look the value up and return it as text, formatted as asked."""
+        words = self.text.split()
+        if len(words) not in (2, 3) or words[0] not in LABS:
+            message = f"lab-value wants 'LAB PATH [FORMAT]' with LAB in {', '.join(LABS)}"
+            return [], [self.inliner.reporter.error(message, line=self.lineno)]
+        lab, path, spec = words[0], words[1], (words[2] if len(words) == 3 else "")
+        folder = Path(self.env.srcdir) / self.config.edu_results_dir / lab
+        self.env.note_dependency(str(folder / "results.json"))
+        try:
+            results = load_results(folder, lab)
+            if results is None:
+                return [nodes.emphasis(text="(not reproduced yet)")], []
+            text = format(lookup(results.payload, path), spec)
+        except (ResultsError, ValueError) as error:
+            return [], [self.inliner.reporter.error(str(error), line=self.lineno)]
+        return [nodes.Text(text)], []
 
 
 def setup(app: Sphinx) -> dict[str, object]:
-    """Register the ``lab-results`` directive and its ``edu_results_dir`` setting."""
+    """Register ``lab-results``, ``lab-value`` and the ``edu_results_dir`` setting."""
     app.add_config_value("edu_results_dir", "results", "env", types=frozenset({str}))
     app.add_directive("lab-results", LabResults)
+    app.add_role("lab-value", LabValue())
     return {"parallel_read_safe": True, "parallel_write_safe": True}

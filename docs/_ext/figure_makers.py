@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from edu.plots import plot_loss_family, plot_weights_family
-from edu.prune import cubic_sparsity, iterative_sparsity
+from edu.prune import IterativePruning, cubic_sparsity, iterative_sparsity
 from edu.quant import quantize_weights
 from edu.sparse import (
     DEFAULT_GROUPS,
@@ -107,21 +107,73 @@ def lab1(
     return [_limit(figure, xlim, ylim) for figure in figures]
 
 
+L1_PATH_LAMS = np.concatenate([np.linspace(0.1, 2.0, 20), np.linspace(2.5, 24.0, 44)])
+"""The penalty weights of the path figure: from a small ``lam > 0``, since ``lam = 0`` is
+plain gradient descent, whose limit (the minimum-norm solution) is not the limit of the
+path (the minimum-L1 interpolant)."""
+
+L1_PATH_BREAKPOINTS = (4 / 3, 8.0, 22.0)
+"""Where ``w_3``, ``w_5`` and ``w_2`` reach 0 (derived in the notes, :ref:`l1-path`)."""
+
+
 def l1_path(lams: Sequence[float] | None = None) -> Figure:
     """The ISTA solution of Lab 1 against ``lam``: entries reach exactly 0 one by one."""
-    grid = np.linspace(0.0, 24.0, 25) if lams is None else np.asarray(lams, dtype=float)
-    finals = np.array([run("prox", lam=lam, steps=1500).final_weights for lam in grid])
+    grid = L1_PATH_LAMS if lams is None else np.asarray(lams, dtype=float)
+    finals = np.array([run("prox", lam=lam, steps=3000).final_weights for lam in grid])
     figure = Figure(figsize=_SIZE, layout="constrained")
     ax = figure.add_subplot()
     for i in range(finals.shape[1]):
-        ax.plot(grid, finals[:, i], marker=".", label=f"w_{i + 1}")
+        ax.plot(grid, finals[:, i], marker=".", markersize=4, label=f"w_{i + 1}")
+    for lam in L1_PATH_BREAKPOINTS:
+        ax.axvline(lam, color="grey", linestyle=":", linewidth=1)
     ax.axhline(0.0, color="black", linewidth=0.5)
-    ax.set_xlabel("lam  (ISTA, lr = 0.02, 1500 steps from W = 0)")
+    ax.set_xlabel("lam  (ISTA, lr = 0.02, 3000 steps from W = 0; dotted: 4/3, 8, 22)")
     ax.set_ylabel("final weight")
     ax.set_title("L1 regularization path of the Lab 1 problem")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best")
     return figure
+
+
+def rates(lam: float = 0.2, steps: int = 200) -> Figure:
+    """ISTA's and FISTA's measured objective gaps on Lab 1 against their bounds.
+
+    ``F* `` is the objective after 5000 ISTA steps; the bounds are Beck and
+    Teboulle's, ``||W_0 - W*||^2 / (2 lr k)`` for ISTA and
+    ``2 ||W_0 - W*||^2 / (lr (k + 1)^2)`` for FISTA (valid for ``lr <= 1 / Lip``).
+    """
+    gaps, bounds = rate_curves(lam, steps)
+    k = np.arange(1, steps + 1)
+    figure = Figure(figsize=_SIZE, layout="constrained")
+    ax = figure.add_subplot()
+    for name, style in (("ISTA", "-"), ("FISTA", "-")):
+        ax.plot(k, np.maximum(gaps[name], 1e-16), style, label=f"{name}: F(W_k) - F*")
+        ax.plot(k, bounds[name], "--", label=f"{name} bound")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-16, None)
+    _label(
+        ax,
+        "step k",
+        "objective gap (log)",
+        f"lasso of Lab 1, lam = {lam:g}: measured gaps and the O(1/k), O(1/k^2) bounds",
+        legend="lower left",
+    )
+    return figure
+
+
+def rate_curves(lam: float, steps: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Objective gaps ``F(W_k) - F*`` for ``k = 1..steps`` and their bounds, by method."""
+    optimum_run = run("prox", lam=lam, steps=5000)
+    optimum = optimum_run.penalized_losses[-1]
+    distance = float(np.sum(optimum_run.final_weights**2))  # ||W_0 - W*||^2, W_0 = 0
+    lr = optimum_run.lr
+    k = np.arange(1, steps + 1)
+    gaps = {
+        "ISTA": run("prox", lam=lam, steps=steps).penalized_losses[1:] - optimum,
+        "FISTA": run("fista", lam=lam, steps=steps).penalized_losses[1:] - optimum,
+    }
+    bounds = {"ISTA": distance / (2 * lr * k), "FISTA": 2 * distance / (lr * (k + 1) ** 2)}
+    return gaps, bounds
 
 
 def _label(ax: Axes, xlabel: str, ylabel: str, title: str, *, legend: str) -> None:
@@ -193,69 +245,108 @@ def soft_threshold_map() -> Figure:
     return figure
 
 
+GROUP_EXAMPLE = np.array([3.0, 0.3, 0.3, -0.4, 2.0])
+"""The group figure's vector: its first group, of norm above the threshold, holds a
+small entry that block thresholding keeps and soft thresholding zeroes."""
+
+
 def group_prox() -> Figure:
     """Block soft thresholding against elementwise soft thresholding on one vector."""
     t = 1.0
-    v = np.array([3.0, 4.0, 0.3, -0.4, 2.0])
     groups = " ".join("{" + ",".join(str(i + 1) for i in g) + "}" for g in DEFAULT_GROUPS)
     figure = Figure(figsize=_SIZE, layout="constrained")
     ax = figure.add_subplot()
     _bars(
         ax,
         {
-            "v": v,
-            f"soft_threshold(v, {t:g})": soft_threshold(v, t),
-            f"group_soft_threshold(v, {t:g}, groups)": group_soft_threshold(v, t, DEFAULT_GROUPS),
+            "v": GROUP_EXAMPLE,
+            f"soft_threshold(v, {t:g})": soft_threshold(GROUP_EXAMPLE, t),
+            f"group_soft_threshold(v, {t:g}, groups)": group_soft_threshold(
+                GROUP_EXAMPLE, t, DEFAULT_GROUPS
+            ),
         },
     )
     ax.set_title(f"groups {groups}: a group is scaled or zeroed as a whole")
     return figure
 
 
+SCHEDULE_EPOCHS = 20
+"""Epochs of Lab 2 (d) in the spec."""
+
+
+def mask_band(prune_epochs: int = 10) -> tuple[int, int]:
+    """The epochs ``[first, end)`` trained with the mask enforced, as the code runs them."""
+    return IterativePruning(prune_epochs=prune_epochs).mask_from_epoch, SCHEDULE_EPOCHS
+
+
 def schedules() -> Figure:
-    """The iterative (linear) schedule of Lab 2 (d) and the cubic one of Zhu and Gupta."""
-    epochs = np.arange(20)
+    """The iterative (linear) schedule of Lab 2 (d) and the cubic one of Zhu and Gupta.
+
+    Epoch ``e`` is drawn as the interval ``[e, e + 1)``; its value is the target the
+    model is pruned to before it. The band covers the epochs trained with the mask
+    enforced (:attr:`edu.prune.IterativePruning.mask_from_epoch` on).
+    """
+    edges = np.arange(SCHEDULE_EPOCHS + 1)
+    epochs = edges[:-1]
+    first, end = mask_band()
     figure = Figure(figsize=_SIZE, layout="constrained")
     ax = figure.add_subplot()
-    ax.step(
-        epochs,
+    ax.stairs(
         [iterative_sparsity(e, 70.0, 10) for e in epochs],
-        where="post",
-        marker="o",
+        edges,
+        linewidth=2,
         label="iterative_sparsity(e, final=70, prune_epochs=10)",
     )
-    ax.step(
-        epochs,
+    ax.stairs(
         [cubic_sparsity(e, end_step=9, final=70.0) for e in epochs],
-        where="post",
-        marker="s",
+        edges,
+        linewidth=2,
+        linestyle="--",
         label="cubic_sparsity(e, end_step=9, final=70)",
     )
-    ax.axvspan(9.5, 19.5, alpha=0.1, label="mask fixed, finetuning only")
-    ax.set_xticks(epochs[::2])
+    ax.axvspan(first, end, alpha=0.1, label=f"mask enforced: epochs {first}-{end - 1}")
+    ax.set_xticks(edges[::2])
+    ax.set_xlim(0, end)
     _label(
         ax,
-        "epoch e (pruned before the epoch)",
+        "epoch e (the interval [e, e + 1); pruned before it)",
         "target sparsity (%)",
-        "sparsity schedules over 20 epochs",
+        f"sparsity schedules over {SCHEDULE_EPOCHS} epochs",
         legend="lower right",
     )
     return figure
 
 
+QUANTIZER_RAMP = (-1.0, 0.6)
+"""The weight range of the quantizer figure: skewed, so that a symmetric grid
+(fitted to ``max |w| = 1``) has levels the weights never reach."""
+
+
+def quantizer_levels(bits: int, symmetric: bool) -> tuple[int, int]:
+    """Levels of the grid and levels used by the ramp of :func:`quantizers`.
+
+    The asymmetric grid has ``2^N`` levels, the symmetric one ``2^N - 1``; the ramp
+    uses all of the first and only those of the second within its range.
+    """
+    w = torch.linspace(*QUANTIZER_RAMP, 801, dtype=torch.float64)
+    used = torch.unique(quantize_weights(w, bits, symmetric=symmetric)).numel()
+    return (2**bits - 1 if symmetric else 2**bits), used
+
+
 def quantizers() -> Figure:
     """``quantize_weights`` on a ramp of weights: asymmetric and symmetric, 2 and 3 bits."""
-    w = torch.linspace(-1.0, 0.6, 801, dtype=torch.float64)
+    w = torch.linspace(*QUANTIZER_RAMP, 801, dtype=torch.float64)
     figure = Figure(figsize=(_SIZE[0] * 1.4, _SIZE[1]), layout="constrained")
     axes = figure.subplots(1, 2, sharey=True)
     for ax, bits in zip(axes, (2, 3), strict=True):
         ax.plot(w, w, linestyle="--", color="grey", label="float w")
         for symmetric in (False, True):
             wq = quantize_weights(w, bits, symmetric=symmetric)
-            levels = torch.unique(wq[w != 0]).numel()
+            grid, used = quantizer_levels(bits, symmetric)
             kind = "symmetric" if symmetric else "asymmetric"
-            ax.plot(w, wq, label=f"{kind}: {levels} levels")
-        ax.set_title(f"{bits} bits, weights in [-1, 0.6]")
+            ax.plot(w, wq, label=f"{kind}: grid of {grid} levels, {used} used")
+        low, high = QUANTIZER_RAMP
+        ax.set_title(f"{bits} bits, weights in [{low:g}, {high:g}]")
         ax.set_xlabel("float weight w")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper left", fontsize="small")
@@ -280,6 +371,7 @@ MAKERS: dict[str, Maker] = {
         soft_threshold_map, (), _SPARSE, "the soft-thresholding map against the identity"
     ),
     "group-prox": Maker(group_prox, (), _SPARSE, "block against elementwise soft thresholding"),
+    "rates": Maker(rates, (), _SPARSE, "objective gaps of ISTA and FISTA against their bounds"),
     "schedules": Maker(
         schedules, (), ("edu.prune",), "iterative and cubic sparsity schedules over 20 epochs"
     ),

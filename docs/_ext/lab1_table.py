@@ -3,7 +3,9 @@
 Runs :func:`edu.sparse.run_part` for every part of :data:`edu.sparse.LAB1_PARTS`
 (the spec's hyperparameters) and renders one row per run: part, method, ``lam``, the
 threshold ``lr * lam``, the final ``L(W)``, the number of exact non-zeros and the
-final ``W``, the same columns as ``edu lab1`` prints. Usage in MyST markdown::
+final ``W``, the same columns as ``edu lab1`` prints, except that an exact zero prints
+as ``0`` and a round-off residue in e-notation (:func:`weight_cell`). Usage in MyST
+markdown::
 
     :::{lab1-table}
     :::
@@ -24,6 +26,21 @@ from edu.sparse import LAB1_PARTS, run_part
 HEADER = ("part", "method", "lam", "threshold t", "final L(W)", "non-zeros", "final W")
 """Columns of :func:`lab1_rows`."""
 
+ROUND_OFF = 5e-5
+"""Non-zero magnitudes below this would print as ``0.0000``; they are shown in e-notation."""
+
+
+def weight_cell(w: float) -> str:
+    """One entry of a final ``W``: ``0`` when exactly zero, else a signed number.
+
+    An exact zero (which the proximal steps produce) and a round-off residue such as
+    ``-9.8e-16`` (which they can leave on a knife edge) must not print alike: the
+    first prints as ``0``, the second in e-notation, every other entry with 4 decimals.
+    """
+    if w == 0.0:
+        return "0"
+    return f"{w:+.1e}" if abs(w) < ROUND_OFF else f"{w:+.4f}"
+
 
 def lab1_rows() -> list[list[str]]:
     """One row of cells per Lab 1 run, in the order of :data:`edu.sparse.LAB1_PARTS`."""
@@ -38,7 +55,7 @@ def lab1_rows() -> list[list[str]]:
                     "-" if result.threshold is None else f"{result.threshold:.3g}",
                     f"{result.final_loss:.4g}",
                     str(result.nonzeros),
-                    "[" + ", ".join(f"{w:+.4f}" for w in result.final_weights) + "]",
+                    "[" + ", ".join(weight_cell(w) for w in result.final_weights) + "]",
                 ]
             )
     return rows

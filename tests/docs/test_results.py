@@ -105,14 +105,20 @@ def _cells(page: str) -> list[list[str]]:
     ]
 
 
+def _tables(page: str) -> list[list[list[str]]]:
+    """The cells of each table of an HTML page, header row first."""
+    return [_cells(table) for table in re.findall(r"<table.*?</table>", page, flags=re.DOTALL)]
+
+
 def test_missing_results_are_announced_not_invented(tmp_path, docs_ext, run_sphinx):
     """Without results, does the page say so, list the spec's numbers and no others?"""
     page = _build(run_sphinx, _project(tmp_path / "project", docs_ext))
     assert "has not been reproduced yet" in page
-    rows = _cells(page)[1:]
-    assert [row[1] for row in rows] == [row.id for row in LABS["lab2"]]
-    assert rows[0][3] == "0.9151 (loss 0.3231)"
-    assert all(row[4] == "not reproduced yet" and row[5:] == ["-"] * 4 for row in rows)
+    accuracy, model = _tables(page)
+    assert [row[0] for row in accuracy[1:]] == [row.id for row in LABS["lab2"]]
+    assert accuracy[1][2] == "0.9151 (loss 0.3231)"
+    assert all(row[3:] == ["not reproduced yet", "-"] for row in accuracy[1:])
+    assert all(row[2:] == ["-"] * 4 for row in model[1:])
 
 
 def test_results_are_shown_beside_the_spec_with_their_command(tmp_path, docs_ext, run_sphinx):
@@ -120,12 +126,77 @@ def test_results_are_shown_beside_the_spec_with_their_command(tmp_path, docs_ext
     project = _project(tmp_path / "project", docs_ext)
     _write(project / "results" / "lab2", _payload({"float": 0.8736, "finetune-70": 0.8612}))
     page = _build(run_sphinx, project)
-    rows = {row[1]: row for row in _cells(page)[1:]}
-    assert rows["float"][3:6] == ["0.9151 (loss 0.3231)", "0.8736 (loss 0.5000)", "-0.0415"]
-    assert rows["finetune-70"][3:9] == ["0.8943", "0.8612", "-0.0331", "0.700", "20 (17)", "passed"]
-    assert rows["oneshot-30"][4] == "not run"
+    tables = _tables(page)
+    assert len(tables) == 2, "no per-layer table without a per-layer section in results.md"
+    accuracy = {row[0]: row for row in tables[0][1:]}
+    model = {row[0]: row for row in tables[1][1:]}
+    assert all(len(table[0]) <= 6 for table in tables), "each table must fit the page"
+    assert accuracy["float"][2:] == ["0.9151 (loss 0.3231)", "0.8736 (loss 0.5000)", "-0.0415"]
+    assert accuracy["finetune-70"][2:] == ["0.8943", "0.8612", "-0.0331"]
+    assert model["finetune-70"][2:] == ["0.700", "-", "20 (17)", "passed"]
+    assert accuracy["oneshot-30"][3] == "not run"
     assert "Made by edu reproduce lab2 --output-dir outputs/reproduce" in _text(page)
     assert "has not been reproduced yet" not in page
+
+
+LAYERS_MD = """Command: `edu reproduce lab2`
+
+| row | spec part |
+| --- | --- |
+| float | 2(a) |
+
+Per-layer sparsity:
+
+| layer | r1 | r2 | r3 | r4 | r5 | r6 |
+| ----- | -- | -- | -- | -- | -- | -- |
+| head_conv.0.conv | 0.1 | 0.2 | 0.3 | 0.4 | 0.5 | 0.6 |
+| total | 0.7 | 0.7 | 0.7 | 0.7 | 0.7 | 0.7 |
+"""
+
+
+def test_per_layer_sparsity_is_read_from_results_md_and_split_to_fit(docs_ext):
+    """Is the per-layer table of results.md read cell by cell, four run rows a table?"""
+    import edu_results
+
+    header, rows = edu_results.layer_sparsity(LAYERS_MD)
+    assert header == ["layer", "r1", "r2", "r3", "r4", "r5", "r6"]
+    assert rows == [
+        ["head_conv.0.conv", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6"],
+        ["total"] + ["0.7"] * 6,
+    ]
+    tables = edu_results.layer_tables(header, rows)
+    assert [h for h, _ in tables] == [["layer", "r1", "r2", "r3", "r4"], ["layer", "r5", "r6"]]
+    assert tables[1][1][0] == ["head_conv.0.conv", "0.5", "0.6"]
+    assert edu_results.layer_sparsity("| row |\n| --- |\n| float |\n") == ([], [])
+
+
+def test_per_layer_tables_and_lab_values_appear_on_the_page(tmp_path, docs_ext, run_sphinx):
+    """Does the page show the per-layer tables and the numbers that prose quotes?"""
+    project = _project(tmp_path / "project", docs_ext)
+    (project / "index.md").write_text(
+        INDEX + "\nFinetuned {lab-value}`lab2 settings.epochs` epochs to "
+        "{lab-value}`lab2 finetune-70.accuracy .1%`.\n"
+    )
+    folder = project / "results" / "lab2"
+    _write(folder, _payload({"float": 0.87, "finetune-70": 0.8612}))
+    (folder / "results.md").write_text(LAYERS_MD)
+    page = _build(run_sphinx, project)
+    tables = _tables(page)
+    assert [table[0] for table in tables[2:]] == [
+        ["layer", "r1", "r2", "r3", "r4"],
+        ["layer", "r5", "r6"],
+    ]
+    assert "Finetuned 20 epochs to 86.1%." in _text(page)
+
+
+def test_lab_value_of_a_missing_key_fails_the_build(tmp_path, docs_ext, run_sphinx):
+    """Is a quoted number that results.json lacks a build error, not a blank?"""
+    project = _project(tmp_path / "project", docs_ext)
+    (project / "index.md").write_text("{lab-value}`lab2 oneshot-30.accuracy`\n")
+    _write(project / "results" / "lab2", _payload({"float": 0.87}))
+    result = run_sphinx("html", project / "_build", project / "_doctrees", source=project)
+    assert result.returncode != 0
+    assert "no value at 'oneshot-30.accuracy'" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -188,10 +259,10 @@ def test_a_real_smoke_reproduction_renders_as_edu_reports_it(tmp_path, docs_ext,
     assert (out / "lab2" / "command.txt").read_text().strip() in _text(page)
     reported = (out / "lab2" / "results.md").read_text()
     payload = json.loads((out / "lab2" / "results.json").read_text())
-    rows = {row[1]: row for row in _cells(page)[1:]}
+    rows = {row[0]: row for row in _tables(page)[0][1:]}
     assert set(rows) == {row["row"] for row in payload["rows"]}
     for record in payload["rows"]:
-        ours = rows[record["row"]][4].split(" ")[0]
+        ours = rows[record["row"]][3].split(" ")[0]
         assert ours == f"{record['accuracy']:.4f}"
         line = next(
             line for line in reported.splitlines() if line.startswith(f"| {record['row']} ")
