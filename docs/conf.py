@@ -5,8 +5,9 @@ Build (warnings are errors; nothing is fetched from the network)::
     .venv/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 The local extensions in ``_ext/`` make the figures by calling ``edu`` at build time
-(``edu_figures``), render the lab result tables from ``results/`` (``edu_results``)
-and serve MathJax from the build itself (``offline_mathjax``).
+(``edu_figures``), render the lab result tables from ``results/`` (``edu_results``), collapse the
+exercises' solutions (``edu_solution``) and serve MathJax from the build itself
+(``offline_mathjax``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ extensions = [
     "edu_cli",
     "edu_figures",
     "edu_results",
+    "edu_solution",
     "lab1_table",
 ]
 
