@@ -23,8 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Grade every submission in <course>/submitted/<student>/<assignment>/: nbgrader's "
             "autograde with a sandboxed kernel, the hidden checks of the student's functions "
             "and checkpoints (in sandboxes), scores written to nbgrader's gradebook, "
-            "grades.csv, a feedback page per student and a summary table. Submissions that "
-            "did not change since they were graded are skipped."
+            "grades.csv, a page of the checks per student, the checks' results in the "
+            "autograded notebooks (for nbgrader generate_feedback), late penalties, and a "
+            "summary table. Submissions that did not change since they were graded are "
+            "skipped."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -146,5 +148,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"grades: {grades.csv_path}")
     if grades.feedback:
         folder = next(iter(grades.feedback.values())).parent.parent.parent
-        print(f"feedback pages: {folder}/<student>/{assignment}/checks.html")
+        print(f"checks' pages: {folder}/<student>/{assignment}/checks.html")
+        print(
+            "nbgrader's feedback (manual grades included): "
+            f"nbgrader generate_feedback {assignment}, then nbgrader release_feedback {assignment}"
+        )
     return 0

@@ -11,7 +11,11 @@
 - :func:`grade_submission` grades one submission (the steps of :data:`STEPS`: read,
   checks, nbgrader's autograde) into a :class:`SubmissionResult`; :func:`grade_course`
   grades a class on a ``concurrent.futures`` executor and records the results in
-  nbgrader's gradebook, ``grades.csv`` and feedback pages.
+  nbgrader's gradebook, ``grades.csv`` and feedback pages: the checks' page of each
+  student (:func:`feedback_html`) and the checks' results in the autograded notebooks
+  that nbgrader's ``generate_feedback`` renders;
+- :class:`DailyLatePenalty` is a late penalty a course can choose in
+  ``nbgrader_config.py``; :func:`assign_late_penalties` applies the course's.
 
 The checks decide the grades; the student's code never runs in the grader's process.
 """
@@ -32,8 +36,11 @@ from edu.grading._checks import (
 )
 from edu.grading._compare import expect_close, expect_equal, expect_shape, show
 from edu.grading._context import GradingContext, static_findings
+from edu.grading._feedback import feedback_html
 from edu.grading._gradebook import record_in_gradebook
+from edu.grading._late import DailyLatePenalty, Lateness, assign_late_penalties
 from edu.grading._limits import Limits, describe_exit
+from edu.grading._outline import Outline, read_outline
 from edu.grading._pipeline import (
     STEPS,
     GradingJob,
@@ -41,13 +48,14 @@ from edu.grading._pipeline import (
     SubmissionResult,
     grade_submission,
 )
-from edu.grading._report import feedback_html, grades_csv, summary_table
-from edu.grading._runner import CourseGrades, check_points, grade_course
+from edu.grading._report import grades_csv, summary_table
+from edu.grading._runner import CHECKS_FEEDBACK, CourseGrades, check_points, grade_course
 from edu.grading._sandbox import Isolation, SandboxPolicy, probe_isolation, resolve_user
 from edu.grading._student import Deadline, StudentCode
 from edu.grading._submission import NotebookSubmission, Submission, read_submission
 
 __all__ = [
+    "CHECKS_FEEDBACK",
     "STEPS",
     "AssignmentLayout",
     "Check",
@@ -56,16 +64,19 @@ __all__ = [
     "CheckpointSet",
     "Course",
     "CourseGrades",
+    "DailyLatePenalty",
     "Deadline",
     "GradingContext",
     "GradingJob",
     "GradingSettings",
     "Isolation",
+    "Lateness",
     "LimitReached",
     "Limits",
     "NotebookAutograde",
     "NotebookLayout",
     "NotebookSubmission",
+    "Outline",
     "ReferenceUsed",
     "SandboxPolicy",
     "SourceCell",
@@ -73,6 +84,7 @@ __all__ = [
     "StudentError",
     "Submission",
     "SubmissionResult",
+    "assign_late_penalties",
     "check",
     "check_points",
     "collect_checks",
@@ -86,6 +98,7 @@ __all__ = [
     "grade_submission",
     "grades_csv",
     "probe_isolation",
+    "read_outline",
     "read_submission",
     "record_in_gradebook",
     "resolve_user",

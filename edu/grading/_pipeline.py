@@ -119,6 +119,9 @@ class SubmissionResult:
         The submission time (``timestamp.txt``), if any.
     timings : dict of str to float
         Seconds per step.
+    submission_secret : str or None
+        ``submission_secret.txt``, which ``nbgrader submit`` writes and
+        ``release_feedback`` needs beside the feedback, if any.
     """
 
     student: str
@@ -131,6 +134,7 @@ class SubmissionResult:
     notebooks: dict[str, NotebookAutograde]
     timestamp: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    submission_secret: str | None = None
 
     @property
     def score(self) -> float:
@@ -235,6 +239,14 @@ def _scores(work: _Work) -> tuple[dict[str, float], dict[str, float]]:
     return scores, max_scores
 
 
+def _text(data: bytes | None, strip: bool = True) -> str | None:
+    """A small text file of the submission (None when absent)."""
+    if data is None:
+        return None
+    text = data.decode(errors="replace")
+    return text.strip() if strip else text
+
+
 def grade_submission(job: GradingJob) -> SubmissionResult:
     """Run :data:`STEPS` on one submission and return what they found.
 
@@ -254,7 +266,7 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     scores, max_scores = _scores(work)
-    timestamp = work.submission.files.get("timestamp.txt")
+    files = work.submission.files
     return SubmissionResult(
         job.student,
         job.settings.layout.name,
@@ -264,6 +276,7 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
         tuple(work.checks),
         _problems(work),
         work.notebooks,
-        timestamp.decode(errors="replace").strip() if timestamp else None,
+        _text(files.get("timestamp.txt")),
         work.timings,
+        _text(files.get("submission_secret.txt"), strip=False),  # hashed as it is
     )

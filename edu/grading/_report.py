@@ -1,147 +1,153 @@
-"""What a grading run writes for people: feedback pages, ``grades.csv``, the summary table.
+"""What a grading run writes for the instructor: ``grades.csv`` and the summary table.
 
-Everything here depends only on the results (and the gradebook's totals), never on
-timings or the order in which submissions finished, so that grading with ``--jobs 1``
-and ``--jobs N`` writes the same files byte for byte.
+Everything here depends only on the results and the gradebook, never on timings or
+the order in which submissions finished, so that grading with ``--jobs 1`` and
+``--jobs N`` writes the same files byte for byte. The students' pages are
+:mod:`edu.grading._feedback`'s.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from nbgrader.api import Gradebook, MissingEntry
 
 from edu.grading._assignment import AssignmentLayout
+from edu.grading._feedback import points
+from edu.grading._late import Lateness, describe_lateness
 from edu.grading._pipeline import SubmissionResult
 
-__all__ = ["feedback_html", "grades_csv", "summary_table"]
+__all__ = ["MAX_ROW", "grades_csv", "summary_table"]
 
-_KIND_WORDS = {
-    "failed": "wrong result",
-    "error": "your code raised an error",
-    "limit": "limit reached",
-    "reference": "uses edu's reference",
-    "grader-error": "grader error (tell your instructor)",
-}
+MAX_ROW = "(max)"
+"""The ``student`` of the row of ``grades.csv`` that holds every column's maximum."""
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"
+@dataclass(frozen=True)
+class _Recorded:
+    """What the gradebook holds of one submission, as ``grades.csv`` writes it."""
+
+    timestamp: str = ""
+    total: str = ""
+    max_score: str = ""
+    pending: str = ""
+    seconds_late: str = ""
+    penalty: str = ""
+    final: str = ""
 
 
-def feedback_html(result: SubmissionResult) -> str:
-    """A self-contained HTML page: every autograded cell, its score, every failed check.
-
-    The page names each check by what it verifies (its docstring's first line) and
-    quotes the check's message: what was expected and what came back on which input.
-    """
-    rows = []
-    for grade_id, max_score in result.max_scores.items():
-        score = result.scores.get(grade_id, 0.0)
-        checks = [c for c in result.checks if c.grade_id == grade_id]
-        items = "".join(
-            f"<li class='{'pass' if c.passed else 'fail'}'>"
-            f"<b>{_points(c.points)}/{_points(c.max_points)}</b> {html.escape(c.description)}"
-            + (
-                ""
-                if c.passed
-                else f"<br><i>{html.escape(_KIND_WORDS.get(c.kind, c.kind))}:</i> "
-                f"<code>{html.escape(c.message)}</code>"
-            )
-            + "</li>"
-            for c in checks
-        )
-        rows.append(
-            f"<tr><td><code>{html.escape(grade_id)}</code></td>"
-            f"<td>{_points(score)} / {_points(max_score)}</td><td><ul>{items}</ul></td></tr>"
-        )
-    problems = "".join(f"<li>{html.escape(p)}</li>" for p in result.problems)
-    problems_block = f"<h2>About your submission</h2><ul>{problems}</ul>" if problems else ""
-    title = f"{html.escape(result.assignment)}: {html.escape(result.student)}"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; }}
-table {{ border-collapse: collapse; width: 100%; }}
-td {{ border-top: 1px solid #ccc; padding: 0.4em; vertical-align: top; }}
-li.pass {{ color: #226622; }} li.fail {{ color: #992222; }}
-code {{ white-space: pre-wrap; }}
-</style></head><body>
-<h1>{title}</h1>
-<p>Automatically graded: <b>{_points(result.score)} / {_points(result.max_score)}</b> points.
-Written answers are graded by hand and are not included.</p>
-{problems_block}
-<h2>Automatically graded cells</h2>
-<table>{"".join(rows)}</table>
-</body></html>
-"""
-
-
-def _gradebook_totals(db_url: str, result: SubmissionResult) -> tuple[str, str, str]:
-    """``(total score, max score, cells still to grade by hand)`` from the gradebook."""
-    with Gradebook(db_url) as gradebook:
-        try:
-            submission = gradebook.find_submission(result.assignment, result.student)
-        except MissingEntry:
-            return "", "", ""
-        pending = sum(
-            grade.needs_manual_grade for nb in submission.notebooks for grade in nb.grades
-        )
-        return _points(submission.score), _points(submission.max_score), str(pending)
+def _recorded(gradebook: Gradebook, result: SubmissionResult) -> _Recorded:
+    try:
+        submission = gradebook.find_submission(result.assignment, result.student)
+    except MissingEntry:
+        return _Recorded()
+    pending = sum(grade.needs_manual_grade for nb in submission.notebooks for grade in nb.grades)
+    penalty = sum(nb.late_submission_penalty or 0.0 for nb in submission.notebooks)
+    timestamp = submission.timestamp
+    return _Recorded(
+        timestamp=f"{timestamp:%Y-%m-%d %H:%M:%S} UTC" if timestamp else "",
+        total=points(submission.score),
+        max_score=points(submission.max_score),
+        pending=str(pending),
+        seconds_late=points(round(submission.total_seconds_late or 0.0)),
+        penalty=points(penalty),
+        final="" if pending else points(submission.score - penalty),
+    )
 
 
 def grades_csv(db_url: str, results: Iterable[SubmissionResult]) -> str:
-    """The grade table as CSV: one row per student and assignment.
+    """The grade table as CSV: a row of maxima, then one row per student and assignment.
 
-    Columns: ``student``, ``assignment``, every autograded cell's score, the
-    autograded total and maximum, the gradebook's total and maximum (manual grades
-    included once given), how many cells still wait for manual grading, and the
-    number of problems found with the submission.
+    Columns: ``student``, ``assignment``, ``timestamp`` (the submission's, UTC, as the
+    gradebook has it), every autograded cell's score, the ``autograded`` total, the
+    gradebook's ``total`` (manual grades included once given), ``manual_pending`` (cells
+    still to grade by hand), ``seconds_late`` (after the due date), ``late_penalty``
+    (points, :mod:`edu.grading._late`), ``final`` (``total`` minus the penalty; empty
+    while manual grades are pending) and ``problems`` (how many were found with the
+    submission). The first row, whose ``student`` is :data:`MAX_ROW`, holds each score
+    column's maximum.
     """
     results = sorted(results, key=lambda r: (r.assignment, r.student))
     columns: list[str] = []
+    maxima: dict[str, float] = {}
     for result in results:
         columns += [g for g in result.max_scores if g not in columns]
+        maxima.update(result.max_scores)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
         [
             "student",
             "assignment",
+            "timestamp",
             *columns,
             "autograded",
-            "autograded_max",
             "total",
-            "max",
             "manual_pending",
+            "seconds_late",
+            "late_penalty",
+            "final",
             "problems",
         ]
     )
-    for result in results:
-        scores = [_points(result.scores[c]) if c in result.scores else "" for c in columns]
+    with Gradebook(db_url) as gradebook:
+        rows = [(result, _recorded(gradebook, result)) for result in results]
+    if rows:
+        first, recorded = rows[0]
+        top = recorded.max_score
+        writer.writerow(
+            [
+                MAX_ROW,
+                first.assignment,
+                "",
+                *(points(maxima[c]) for c in columns),
+                points(sum(maxima.values())),
+                top,
+                *("", "", ""),  # nothing pending, late or taken off
+                top,
+                "",
+            ]
+        )
+    for result, recorded in rows:
+        scores = [points(result.scores[c]) if c in result.scores else "" for c in columns]
         writer.writerow(
             [
                 result.student,
                 result.assignment,
+                recorded.timestamp,
                 *scores,
-                _points(result.score),
-                _points(result.max_score),
-                *_gradebook_totals(db_url, result),
+                points(result.score),
+                recorded.total,
+                recorded.pending,
+                recorded.seconds_late,
+                recorded.penalty,
+                recorded.final,
                 len(result.problems),
             ]
         )
     return buffer.getvalue()
 
 
-def summary_table(results: Iterable[SubmissionResult], layout: AssignmentLayout) -> str:
-    """A text table: per student, the autograded points of each notebook and the total."""
+def summary_table(
+    results: Iterable[SubmissionResult],
+    layout: AssignmentLayout,
+    lateness: Mapping[str, Lateness] | None = None,
+) -> str:
+    """A text table: per student, the autograded points of each notebook and the total.
+
+    When a submission in ``lateness`` is late, two more columns say how late each is
+    and the penalty it costs (points off the gradebook's total).
+    """
     results = sorted(results, key=lambda r: r.student)
+    lateness = lateness or {}
+    late = any(status.seconds > 0 for status in lateness.values())
     notebooks = [notebook.name for notebook in layout.notebooks]
     owner = {cell.grade_id: nb.name for nb in layout.notebooks for cell in nb.cells}
     header = ["student", *notebooks, "total", "failed checks", "problems"]
+    header += ["late", "late penalty"] if late else []
     rows = []
     for result in results:
         per_notebook = dict.fromkeys(notebooks, 0.0)
@@ -156,12 +162,23 @@ def summary_table(results: Iterable[SubmissionResult], layout: AssignmentLayout)
         rows.append(
             [
                 result.student,
-                *(f"{_points(per_notebook[n])}/{_points(per_max[n])}" for n in notebooks),
-                f"{_points(result.score)}/{_points(result.max_score)}",
+                *(f"{points(per_notebook[n])}/{points(per_max[n])}" for n in notebooks),
+                f"{points(result.score)}/{points(result.max_score)}",
                 f"{failed}" + (f" ({', '.join(kinds)})" if kinds else ""),
                 str(len(result.problems)),
             ]
         )
+        if late:
+            status = lateness.get(result.student, Lateness(0.0, 0.0))
+            on_time = status.seconds <= 0
+            rows[-1] += (
+                ["-", "-"]
+                if on_time
+                else [
+                    describe_lateness(status.seconds),
+                    f"-{points(status.penalty)}",
+                ]
+            )
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
     lines = [
         "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

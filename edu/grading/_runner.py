@@ -4,8 +4,14 @@
 whose files and grader are unchanged since they were last graded (a hash of both is
 kept in ``<course>/.grading/``), runs the others through
 :func:`edu.grading.grade_submission` on an executor, and records each result as it
-arrives, in this process only: the gradebook, the autograded notebooks, the feedback
-page, the cache. It then writes ``grades.csv`` and returns the summary table.
+arrives, in this process only: the gradebook, the autograded notebooks (with the
+checks' results, for nbgrader's ``generate_feedback``), the checks' feedback page, the
+cache. It then assigns the late penalties (of every graded submission, so that manual
+grades given since count), writes ``grades.csv`` and returns the summary table.
+
+The checks' pages go to ``checks_feedback/<student>/<assignment>/checks.html``, not to
+nbgrader's ``feedback/`` folder: ``generate_feedback`` skips a student whose folder
+there exists and empties it with ``--force``.
 
 The executor is anything with the :class:`concurrent.futures.Executor` interface:
 none for ``jobs=1`` (inline), a :class:`~concurrent.futures.ProcessPoolExecutor` for
@@ -36,15 +42,21 @@ from edu.grading._assignment import AssignmentLayout, Course
 from edu.grading._autograde import NotebookAutograde
 from edu.grading._checkpoints import find_cifar10
 from edu.grading._checks import CheckResult, collect_checks
-from edu.grading._gradebook import record_in_gradebook
+from edu.grading._feedback import feedback_html
+from edu.grading._gradebook import parse_timestamp, previous_answers, record_in_gradebook
+from edu.grading._late import Lateness, assign_late_penalties
 from edu.grading._limits import Limits
+from edu.grading._notebook_feedback import with_check_results
+from edu.grading._outline import Outline, read_outline
 from edu.grading._pipeline import GradingJob, GradingSettings, SubmissionResult, grade_submission
-from edu.grading._report import feedback_html, grades_csv, summary_table
+from edu.grading._report import grades_csv, summary_table
 from edu.grading._sandbox import probe_isolation, resolve_user
 from edu.grading._submission import read_submission
 
-__all__ = ["CourseGrades", "check_points", "grade_course"]
+__all__ = ["CHECKS_FEEDBACK", "CourseGrades", "check_points", "grade_course"]
 
+CHECKS_FEEDBACK = "checks_feedback"
+"""The folder of the checks' pages in the course folder, beside nbgrader's ``feedback``."""
 FEEDBACK_PAGE = "checks.html"
 _CACHE = ".grading"
 
@@ -64,9 +76,11 @@ class CourseGrades:
     csv_path : Path
         ``grades.csv``.
     feedback : dict of str to Path
-        Each student's feedback page.
+        Each student's checks' feedback page.
     table : str
         The summary table.
+    lateness : dict of str to Lateness
+        How late each submission is, and its late penalty.
     """
 
     results: dict[str, SubmissionResult]
@@ -75,6 +89,7 @@ class CourseGrades:
     csv_path: Path
     feedback: dict[str, Path]
     table: str
+    lateness: dict[str, Lateness]
 
 
 def check_points(checks, layout: AssignmentLayout) -> None:
@@ -183,17 +198,34 @@ def _run_jobs(jobs: list[GradingJob], executor, workers: int) -> Iterable:
             executor.shutdown(cancel_futures=True)
 
 
-def _write_autograded(course: Course, result: SubmissionResult) -> None:
+def _record(course: Course, result: SubmissionResult, outline: Outline) -> None:
+    """Record one result: the gradebook, the autograded notebooks, the checks' page.
+
+    The gradebook first, while the autograded folder still holds the answers graded
+    last time. Beside the notebooks go the files nbgrader's feedback commands read:
+    ``timestamp.txt`` (only one nbgrader can read: ``generate_feedback`` stops the
+    whole class at an unreadable one) and ``submission_secret.txt``.
+    """
     folder = course.folder("autograded") / result.student / result.assignment
+    record_in_gradebook(course.db_url, result, previous_answers(folder))
     folder.mkdir(parents=True, exist_ok=True)
     for name, outcome in result.notebooks.items():
         path = folder / f"{name}.ipynb"
         if outcome.notebook is not None:
-            path.write_text(outcome.notebook)
+            path.write_text(with_check_results(outcome.notebook, name, result))
         elif path.exists():
             path.unlink()
-    if result.timestamp:
+    if result.timestamp and parse_timestamp(result.timestamp) is not None:
         (folder / "timestamp.txt").write_text(result.timestamp + "\n")
+    if result.submission_secret is not None:
+        (folder / "submission_secret.txt").write_text(result.submission_secret)
+    page = _feedback_page(course, result.student, result.assignment)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(feedback_html(result, outline))
+
+
+def _feedback_page(course: Course, student: str, assignment: str) -> Path:
+    return course.root / CHECKS_FEEDBACK / student / assignment / FEEDBACK_PAGE
 
 
 def grade_course(
@@ -340,17 +372,13 @@ def grade_course(
         )
         if force or not unchanged:
             todo.append(GradingJob(student, str(folder), settings))
-    feedback: dict[str, Path] = {}
+    outline = read_outline(layout, course.folder("source") / assignment)
     try:
         bar = tqdm(
             total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress
         )
         for job, result in _run_jobs(todo, executor, jobs):
-            record_in_gradebook(course.db_url, result)
-            _write_autograded(course, result)
-            page = course.folder("feedback") / job.student / assignment / FEEDBACK_PAGE
-            page.parent.mkdir(parents=True, exist_ok=True)
-            page.write_text(feedback_html(result))
+            _record(course, result, outline)
             if result.digest:
                 (cache / f"{job.student}.json").write_text(_to_json(result, fingerprint))
             results[job.student] = result
@@ -359,13 +387,13 @@ def grade_course(
         bar.close()
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
-    for student in results:
-        feedback[student] = course.folder("feedback") / student / assignment / FEEDBACK_PAGE
+    feedback = {student: _feedback_page(course, student, assignment) for student in results}
+    lateness = assign_late_penalties(course.db_url, assignment, sorted(results), course.config)
     csv_path = course.root / "grades.csv"
     csv_path.write_text(grades_csv(course.db_url, results.values()))
-    table = summary_table(results.values(), layout)
+    table = summary_table(results.values(), layout, lateness)
     if stream is not None:
         print(table, file=stream)
     graded = tuple(sorted(job.student for job in todo))
     skipped = tuple(sorted(set(selected) - set(graded)))
-    return CourseGrades(results, graded, skipped, csv_path, feedback, table)
+    return CourseGrades(results, graded, skipped, csv_path, feedback, table, lateness)

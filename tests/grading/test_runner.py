@@ -72,7 +72,7 @@ def test_are_jobs_2_and_jobs_1_identical(courses):
     parallel, serial, two, one, _ = courses
     assert (parallel / "grades.csv").read_bytes() == (serial / "grades.csv").read_bytes()
     for student in STUDENTS:
-        page = Path("feedback", student, "homework", "checks.html")
+        page = Path("checks_feedback", student, "homework", "checks.html")
         assert (parallel / page).read_bytes() == (serial / page).read_bytes(), student
     assert _scores(parallel) == _scores(serial)
     assert two.table == one.table
