@@ -47,7 +47,7 @@ RESULT_FILES = ("results.json", "results.md", "command.txt")
 ACCURACY_HEADER = ("row", "spec part", "spec's accuracy", "this project", "difference")
 """Columns of the first table of :func:`table_rows`: the numbers the spec compares."""
 
-MODEL_HEADER = ("row", "what", "total sparsity", "max levels", "epochs (best)", "checks")
+MODEL_HEADER = ("row", "what", "sparsity", "levels", "epochs (best)", "checks")
 """Columns of the second table of :func:`table_rows`: what each row is and was checked."""
 
 LAYER_COLUMNS = 4
@@ -303,9 +303,9 @@ class LabResults(SphinxDirective):
             _paragraph("Test accuracy, beside the spec's:"),
             table_node(ACCURACY_HEADER, accuracy, "lab-results"),
             _paragraph(
-                "What each row is, its total sparsity, the most distinct weight values "
-                "of any quantized layer, its finetuning epochs (the best one in "
-                "brackets) and the checks of its saved weights:"
+                "What each row is, its total sparsity, its levels (the most distinct "
+                "weight values of any quantized layer), its finetuning epochs (the best "
+                "one in brackets) and the checks of its saved weights:"
             ),
             table_node(MODEL_HEADER, model, "lab-results"),
             made_by,

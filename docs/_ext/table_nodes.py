@@ -18,7 +18,7 @@ def table_node(header: Sequence[str], rows: Sequence[Sequence[str]], css_class: 
     for cells in rows:
         if len(cells) != len(header):
             raise ValueError(f"row {list(cells)} has {len(cells)} cells, expected {len(header)}")
-    table = nodes.table(classes=[css_class])
+    table = nodes.table(classes=[css_class, "colwidths-auto"])  # widths from the content
     group = nodes.tgroup(cols=len(header))
     table += group
     group.extend(nodes.colspec(colwidth=1) for _ in header)

@@ -169,14 +169,14 @@ class Chromium:
             raise BrowserError(f"JavaScript error: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def screenshot(self, path: Path, max_height: int = 16000) -> Path:
-        """Save a PNG of the whole page (at most ``max_height`` CSS pixels tall)."""
+    def screenshot(self, path: Path, max_height: int = 16000, top: float = 0.0) -> Path:
+        """Save a PNG of the page from ``top`` down (at most ``max_height`` CSS pixels)."""
         size = self.send("Page.getLayoutMetrics", session=self.session)["cssContentSize"]
         clip = {
             "x": 0,
-            "y": 0,
+            "y": top,
             "width": size["width"],
-            "height": min(size["height"], max_height),
+            "height": min(size["height"] - top, max_height),
             "scale": 1,
         }
         params = {"format": "png", "clip": clip, "captureBeyondViewport": True}

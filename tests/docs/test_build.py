@@ -117,3 +117,16 @@ def test_lab_tables_show_results_or_say_they_are_missing(docs_build):
     for chapter in ("pruning", "quantization"):
         text = (docs_build.html / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
         assert "has not been reproduced yet" in text or "Made by" in text
+
+
+def test_every_chapter_ends_with_a_summary_and_exercises_with_solutions():
+    """Does each chapter have a summary, 4+ exercises with solutions, 2+ of them with code?"""
+    for name in CHAPTERS:
+        source = (DOCS / "chapters" / f"{name}.md").read_text(encoding="utf-8")
+        assert "## Summary" in source and "## Exercises" in source, name
+        exercises = source.split("## Exercises", 1)[1]
+        solutions = exercises.split(":::{solution}")[1:]
+        assert len(re.findall(r"^\*\*\d+\. ", exercises, re.MULTILINE)) >= 4, name
+        assert len(solutions) >= 4, name
+        assert sum("```{doctest}" in part.split("\n:::", 1)[0] for part in solutions) >= 2, name
+        assert name == "lab1" or "<bib-" in source, f"{name} cites no work of the bibliography"
