@@ -48,3 +48,17 @@ def test_every_section_a_docstring_links_exists():
         if label not in labels
     ]
     assert not missing
+
+
+def test_every_notebook_introduction_links_a_chapter_that_exists():
+    """Does each homework notebook's first cell link chapters of the notes that exist?"""
+    import json
+
+    for folder in ("solutions", "assignments"):
+        notebooks = sorted((ROOT / folder / "homework").glob("*.ipynb"))
+        assert len(notebooks) == 4
+        for notebook in notebooks:
+            intro = "".join(json.loads(notebook.read_text())["cells"][0]["source"])
+            links = re.findall(r"\]\((\.\./\.\./docs/chapters/\w+\.md)\)", intro)
+            assert links, notebook.name
+            assert all((notebook.parent / link).resolve().is_file() for link in links)
