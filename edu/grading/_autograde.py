@@ -9,8 +9,9 @@ parallel and none can touch another's files or the course's gradebook:
 2. a private Jupyter path holds a kernelspec named ``python3`` (the one the
    notebooks ask for) whose command is the sandbox launcher wrapping
    ``ipykernel``: the kernel runs under the submission's limits, as the sandbox
-   user, without network (it talks to nbgrader over Unix sockets then), with the
-   course, the hidden checks and the other submissions out of sight;
+   user, without network (it talks to nbgrader over Unix sockets then), seeing only
+   the Python environment, ``edu`` and its own folders (the course, the instructor's
+   notebooks, the hidden checks and the other submissions are not in its view);
 3. a process runs nbgrader's own ``autograde`` for one notebook at a time (a
    notebook nbgrader cannot process costs only itself; :mod:`edu.grading._nbgrader_run`),
    with :class:`edu.grading._execute.SandboxedExecute` in place of ``Execute``,
@@ -154,8 +155,8 @@ def autograde(
     scratch : Path
         An empty folder for this submission (mode 0711 when the sandbox user differs).
     policy : SandboxPolicy
-        The kernel's sandbox (``hide`` should cover the course and the other
-        scratch folders).
+        The kernel's sandbox; it may also read the autograded folder (its working
+        folder) and write its runtime folder (connection file, sockets).
     deadline : Deadline
         nbgrader is stopped when it runs out.
     network_namespace : bool
@@ -181,11 +182,7 @@ def autograde(
     runtime = scratch / "runtime"
     runtime.mkdir()
     kernel_policy = SandboxPolicy(
-        policy.limits,
-        policy.user,
-        policy.namespaces,
-        policy.hide,
-        (*policy.visible, str(autograded), str(runtime)),
+        policy.limits, policy.user, policy.namespaces, (*policy.readable, str(autograded))
     )
     _write_kernelspec(scratch, kernel_policy, autograded, runtime)
     spec = {

@@ -22,15 +22,14 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
-import edu
 from edu.grading._assignment import AssignmentLayout
 from edu.grading._checkpoints import CheckpointSet
 from edu.grading._checks import CheckFailed
 from edu.grading._sandbox import SandboxPolicy
+from edu.grading._sandbox_edu import build_sandbox_edu
 from edu.grading._static import scan_cell
 from edu.grading._student import Deadline, SolutionCell, StudentCode
 from edu.grading._submission import Submission, import_statements
-from edu.grading._taught import build_refusing_copy
 from edu.grading._worker_process import WorkerProcess
 
 __all__ = ["GradingContext", "static_findings"]
@@ -69,8 +68,10 @@ class GradingContext:
         The assignment as released (setup cells are taken from it, not from the
         student's copy).
     policy : SandboxPolicy
-        Limits and isolation of the processes that run the student's code; the
-        real ``edu`` package is added to what they cannot see.
+        Limits and isolation of the processes that run the student's code. What
+        they may read is set here: the minimal ``edu`` and the worker's scripts
+        (:func:`build_sandbox_edu`), and for the checkpoint reader the submitted
+        files; ``policy.readable`` (the kernels') is not used.
     folder : Path
         A fresh folder for this submission's sandboxes.
     deadline : Deadline
@@ -93,15 +94,12 @@ class GradingContext:
         self.folder = Path(folder)
         self.deadline = deadline
         self.flags = static_findings(submission)
-        edu_source = str(Path(edu.__file__).parent)
-        self.copy = self.folder / "edu-copy"
+        self.code = self.folder / "sandbox-edu"
         self.files = files = self.folder / "checkpoint-files"
-        self.policy = SandboxPolicy(
-            policy.limits,
-            policy.user,
-            policy.namespaces,
-            (*policy.hide, edu_source),
-            (*policy.visible, str(self.copy), str(files)),
+        code = (str(self.code / "lib"), str(self.code / "worker"))
+        self.policy = SandboxPolicy(policy.limits, policy.user, policy.namespaces, code)
+        self.reader_policy = SandboxPolicy(
+            policy.limits, policy.user, policy.namespaces, (*code, str(files))
         )
         self.checkpoints = CheckpointSet(
             submission.files,
@@ -112,12 +110,13 @@ class GradingContext:
         )
 
     @functools.cached_property
-    def _refusing_copy(self) -> Path:
+    def _sandbox_edu(self) -> tuple[Path, Path]:
+        """The minimal ``edu`` and the worker's scripts, written once per submission."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.folder.chmod(0o711)
         self.files.mkdir(exist_ok=True)
         self.files.chmod(0o755)
-        return build_refusing_copy(self.copy)
+        return build_sandbox_edu(self.code)
 
     @functools.cached_property
     def _worker(self) -> WorkerProcess:
@@ -127,7 +126,7 @@ class GradingContext:
         process: no cell is loaded into a process that earlier calls have used.
         """
         worker = WorkerProcess(
-            self.policy, self._refusing_copy, self.folder / "worker", self.deadline
+            self.policy, *self._sandbox_edu, self.folder / "worker", self.deadline
         )
         for name, (cells, prelude) in self._sources.items():
             worker.add_notebook(name, cells, prelude)
@@ -138,7 +137,7 @@ class GradingContext:
         """The sandboxed process that reads checkpoints: it runs no code of the student's,
         so what it sends back is what the submitted files hold."""
         return WorkerProcess(
-            self.policy, self._refusing_copy, self.folder / "reader", self.deadline
+            self.reader_policy, *self._sandbox_edu, self.folder / "reader", self.deadline
         )
 
     @functools.cached_property

@@ -58,11 +58,9 @@ class GradingSettings:
         ``(uid, gid)`` of the sandbox, when the grader is root.
     namespaces : bool
         Use mount, network and PID namespaces where possible.
-    hide : tuple of str
-        What no sandbox may see: the course folder, the checks, the scratch root.
-    visible : tuple of str
-        What must stay visible under those (the Python environment, ``edu`` for the
-        kernel).
+    readable : tuple of str
+        What the kernels may read besides the Python environment (``edu``'s source, for
+        the notebooks' hidden tests); nothing else of the machine is in a sandbox's view.
     data_root : str or None
         Where CIFAR-10 is, for the accuracy checks.
     scratch_root : str
@@ -75,16 +73,13 @@ class GradingSettings:
     limits: Limits = field(default_factory=Limits)
     sandbox_user: tuple[int, int] | None = None
     namespaces: bool = True
-    hide: tuple[str, ...] = ()
-    visible: tuple[str, ...] = ()
+    readable: tuple[str, ...] = ()
     data_root: str | None = None
     scratch_root: str = field(default_factory=tempfile.gettempdir)
 
     def policy(self) -> SandboxPolicy:
         """The sandbox policy of this run."""
-        return SandboxPolicy(
-            self.limits, self.sandbox_user, self.namespaces, self.hide, self.visible
-        )
+        return SandboxPolicy(self.limits, self.sandbox_user, self.namespaces, self.readable)
 
 
 @dataclass(frozen=True)

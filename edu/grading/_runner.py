@@ -24,9 +24,6 @@ zeros and retried on the next run.
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
-import hashlib
-import json
 import multiprocessing
 import os
 import shutil
@@ -39,9 +36,8 @@ from typing import TextIO
 
 import edu
 from edu.grading._assignment import AssignmentLayout, Course
-from edu.grading._autograde import NotebookAutograde
 from edu.grading._checkpoints import find_cifar10
-from edu.grading._checks import CheckResult, collect_checks
+from edu.grading._checks import collect_checks
 from edu.grading._feedback import feedback_html
 from edu.grading._gradebook import parse_timestamp, previous_answers, record_in_gradebook
 from edu.grading._late import Lateness, assign_late_penalties
@@ -49,8 +45,10 @@ from edu.grading._limits import Limits
 from edu.grading._notebook_feedback import with_check_results
 from edu.grading._outline import Outline, read_outline
 from edu.grading._pipeline import GradingJob, GradingSettings, SubmissionResult, grade_submission
+from edu.grading._regrade import fingerprint as grader_fingerprint
+from edu.grading._regrade import load_result, save_result
 from edu.grading._report import grades_csv, summary_table
-from edu.grading._sandbox import probe_isolation, resolve_user
+from edu.grading._sandbox import exposed_to, probe_isolation, resolve_user
 from edu.grading._submission import read_submission
 
 __all__ = ["CHECKS_FEEDBACK", "CourseGrades", "check_points", "grade_course"]
@@ -113,32 +111,6 @@ def check_points(checks, layout: AssignmentLayout) -> None:
     problems += [f"{g}: no such autograded cell" for g in totals if g not in expected]
     if problems:
         raise ValueError("the hidden checks do not match the gradebook: " + "; ".join(problems))
-
-
-def _fingerprint(checks_dir: Path, settings: GradingSettings) -> str:
-    """What a grade depends on besides the submission: checks, grading code, limits, layout."""
-    sha = hashlib.sha256(f"{edu.__version__}|{settings.limits}|{settings.layout}".encode())
-    grading_code = sorted(Path(__file__).parent.glob("*.py"))
-    for path in [*sorted(checks_dir.rglob("*")), *grading_code]:
-        if path.is_file() and path.suffix in {".py", ".toml"}:
-            sha.update(path.name.encode() + path.read_bytes())
-    return sha.hexdigest()
-
-
-def _to_json(result: SubmissionResult, fingerprint: str) -> str:
-    plain = dataclasses.asdict(result)
-    for outcome in plain["notebooks"].values():
-        outcome["notebook"] = None  # written to autograded/, not kept twice
-    return json.dumps({"fingerprint": fingerprint, "result": plain}, indent=1)
-
-
-def _from_json(text: str) -> tuple[str, SubmissionResult]:
-    data = json.loads(text)
-    plain = data["result"]
-    plain["checks"] = tuple(CheckResult(**c) for c in plain["checks"])
-    plain["problems"] = tuple(plain["problems"])
-    plain["notebooks"] = {k: NotebookAutograde(**v) for k, v in plain["notebooks"].items()}
-    return data["fingerprint"], SubmissionResult(**plain)
 
 
 def _failed(job: GradingJob, error: BaseException) -> SubmissionResult:
@@ -341,8 +313,7 @@ def grade_course(
         limits=limits or Limits(),
         sandbox_user=resolve_user(sandbox_user),
         namespaces=namespaces,
-        hide=(str(course.root), str(checks_path), str(scratch_root)),
-        visible=(str(Path(edu.__file__).parent),),
+        readable=(str(Path(edu.__file__).parent),),
         data_root=data_root,
         scratch_root=str(scratch_root),
     )
@@ -353,14 +324,26 @@ def grade_course(
             "who can read the Python environment, or make it readable to "
             f"{sandbox_user!r}"
         )
-    fingerprint = _fingerprint(checks_path, settings)
+    if not isolation.allow_list:
+        exposed = exposed_to(
+            settings.sandbox_user, (course.folder("source"), checks_path, course.root / "solutions")
+        )
+        if exposed:
+            raise ValueError(
+                "the sandbox cannot hide the file system here (no mount namespace: "
+                f"{'; '.join(isolation.warnings) or 'namespaces turned off'}), and its user "
+                f"can read {', '.join(map(str, exposed))}: grade from a folder without the "
+                "instructor's notebooks and the hidden checks, or make them unreadable to "
+                f"{sandbox_user!r} (chmod 700), or run where namespaces are allowed"
+            )
+    fingerprint = grader_fingerprint(checks_path, settings)
     cache = course.root / _CACHE / assignment
     cache.mkdir(parents=True, exist_ok=True)
     results: dict[str, SubmissionResult] = {}
     todo = []
     for student, folder in submissions.items():
         cached = cache / f"{student}.json"
-        old_fingerprint, old = _from_json(cached.read_text()) if cached.exists() else ("", None)
+        old_fingerprint, old = load_result(cached) or ("", None)
         if old is not None:
             results[student] = old  # the last recorded grade, reported until regraded
         if student not in selected:
@@ -380,7 +363,7 @@ def grade_course(
         for job, result in _run_jobs(todo, executor, jobs):
             _record(course, result, outline)
             if result.digest:
-                (cache / f"{job.student}.json").write_text(_to_json(result, fingerprint))
+                save_result(cache / f"{job.student}.json", result, fingerprint)
             results[job.student] = result
             bar.set_postfix_str(job.student)
             bar.update()

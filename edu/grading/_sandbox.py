@@ -10,13 +10,18 @@ writes its configuration and returns the command that starts it:
   environment (``HOME`` and the temporary folder inside it);
 - new mount, network and PID namespaces where the kernel allows them: no network
   at all (only the loopback device, down), every process dies with the sandbox,
-  and a file-system view in which the course folder, the hidden checks, the
-  reference's source and the other students' scratch folders are empty;
-- when the grader runs as root, an unprivileged user (``nobody`` by default).
+  and a file-system view built from an allow-list: the Python environment and the
+  system's libraries read-only (:data:`SYSTEM_PATHS`), the policy's ``readable``
+  paths read-only, the working folder read-write, private ``/tmp``, ``/var/tmp`` and
+  ``/dev/shm``; nothing else of the machine exists there;
+- an unprivileged user: ``nobody`` by default when the grader runs as root, and
+  ``nobody`` in a user namespace of its own otherwise.
 
 It protects the grader and the other students from a submission; it is not a
 defence against a kernel exploit, and without namespaces (a container that forbids
-them) the process still sees the file system with the sandbox user's rights.
+them) the process sees the file system with the sandbox user's rights:
+:func:`edu.grading.grade_course` then refuses to grade from a folder whose
+instructor's notebooks or hidden checks that user can read.
 """
 
 from __future__ import annotations
@@ -33,9 +38,40 @@ from pathlib import Path
 
 from edu.grading._limits import Limits
 
-__all__ = ["Isolation", "SandboxPolicy", "probe_isolation", "resolve_user"]
+__all__ = ["Isolation", "SandboxPolicy", "exposed_to", "probe_isolation", "resolve_user"]
 
 LAUNCHER = Path(__file__).with_name("_launch.py")
+
+SYSTEM_PATHS = (
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/localtime",
+    "/etc/fonts",
+)
+"""Read-only in every sandbox: the system's programs and libraries (``/lib`` and the
+like are often links into ``/usr``, and are made as links), the dynamic linker's cache
+and the name-service files a C library reads."""
+
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+DEVICE_LINKS = {
+    "/dev/fd": "/proc/self/fd",
+    "/dev/stdin": "/proc/self/fd/0",
+    "/dev/stdout": "/proc/self/fd/1",
+    "/dev/stderr": "/proc/self/fd/2",
+}
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+"""Private, empty ``tmpfs`` folders: what the sandbox writes there dies with it."""
 
 
 def resolve_user(name: str | None) -> tuple[int, int] | None:
@@ -67,26 +103,46 @@ def resolve_user(name: str | None) -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def exposed_to(user: tuple[int, int] | None, paths) -> list[Path]:
+    """Those of ``paths`` (existing) that ``user`` could read without a mount namespace.
+
+    ``user`` is the sandbox's ``(uid, gid)``, or ``None`` when the sandbox keeps the
+    grader's own user, who reads everything the grader reads. A path counts as
+    readable when the user may enter every folder above it and read it (owner, group
+    or others' bits).
+    """
+    exposed = []
+    for path in map(Path, paths):
+        if not path.exists():
+            continue
+        entered = all(_may(user, parent, 0o1) for parent in path.parents) if user else True
+        if user is None or (entered and _may(user, path, 0o4)):
+            exposed.append(path)
+    return sorted(set(exposed))
+
+
+def _may(user: tuple[int, int], path: Path, bits: int) -> bool:
+    info = path.stat()
+    if info.st_uid == user[0]:
+        return info.st_mode >> 6 & bits == bits
+    if info.st_gid == user[1]:
+        return info.st_mode >> 3 & bits == bits
+    return info.st_mode & bits == bits
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
 def _python_paths() -> list[str]:
     """The folders the interpreter and its packages are read from."""
     paths = {sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(sys.executable)}
     return sorted(os.path.realpath(path) for path in paths)
 
 
-def _untraversable_ancestors(paths: list[str], uid: int) -> list[str]:
-    """Ancestors of ``paths`` that ``uid`` (not their owner) cannot enter."""
-    found = set()
-    for path in paths:
-        parts = Path(path).parts
-        for depth in range(2, len(parts)):
-            ancestor = str(Path(*parts[:depth]))
-            if not os.path.exists(ancestor):
-                break
-            info = os.stat(ancestor)
-            if info.st_uid != uid and not info.st_mode & 0o001:
-                found.add(ancestor)
-                break
-    return sorted(found)
+def _system_paths() -> list[str]:
+    """What every program needs to start: the system's libraries and a few ``/etc`` files."""
+    return [path for path in SYSTEM_PATHS if os.path.lexists(path)]
 
 
 @dataclass(frozen=True)
@@ -102,18 +158,16 @@ class SandboxPolicy:
         grader's user.
     namespaces : bool
         Try new mount, network and PID namespaces.
-    hide : tuple of str
-        Folders and files that appear empty in the sandbox.
-    visible : tuple of str
-        Paths under a hidden one that stay visible (the Python environment is always
-        added, and so is the sandbox's own folder).
+    readable : tuple of str
+        Folders and files the sandbox may read, besides the Python environment and the
+        system's libraries (:data:`SYSTEM_PATHS`), which it always reads. Nothing else
+        of the machine is in its view (with a mount namespace).
     """
 
     limits: Limits = field(default_factory=Limits)
     user: tuple[int, int] | None = None
     namespaces: bool = True
-    hide: tuple[str, ...] = ()
-    visible: tuple[str, ...] = ()
+    readable: tuple[str, ...] = ()
 
     def command(
         self,
@@ -144,8 +198,9 @@ class SandboxPolicy:
             Names of variables to take from the launcher's own environment (a
             kernel needs the ``NBGRADER_EXECUTION`` that nbgrader sets).
         writable : tuple of str
-            Glob patterns of more paths to hand to the sandbox user before it
-            starts (a kernel's connection file).
+            More paths the sandbox may write besides its working folder (a kernel's
+            runtime folder, where its connection file and sockets are), handed to the
+            sandbox user before it starts.
         name : str
             Prefix of the files written in ``folder``.
         cwd : str, optional
@@ -158,21 +213,20 @@ class SandboxPolicy:
         """
         work = folder / "work"
         work.mkdir(parents=True, exist_ok=True)
-        visible = [*self.visible, *_python_paths(), str(folder)]
-        hide = list(self.hide)
-        if self.user is not None:
-            hide += _untraversable_ancestors(visible, self.user[0])
+        (folder / "root").mkdir(exist_ok=True)
+        writable = (str(work), *writable)
         config = {
             "user": list(self.user) if self.user else None,
             "namespaces": self.namespaces,
-            "hide": hide,
-            "visible": visible,
-            "chown": [
-                str(work),
-                str(folder / f"{name}.stdout"),
-                str(folder / f"{name}.stderr"),
-                *writable,
-            ],
+            "root": str(folder / "root"),
+            "readonly": sorted(
+                {*_system_paths(), *_python_paths(), *map(_real, self.readable)} - {"/"}
+            ),
+            "writable": [_real(path) for path in writable],
+            "devices": list(DEVICES),
+            "symlinks": dict(DEVICE_LINKS),
+            "scratch": list(SCRATCH),
+            "chown": list(writable),
             "rlimits": self.limits.rlimits(),
             "cwd": cwd or str(work),
             "env": {
@@ -187,8 +241,6 @@ class SandboxPolicy:
             "stderr": str(folder / f"{name}.stderr"),
             "report": str(folder / f"{name}.isolation.json"),
         }
-        for stream in ("stdout", "stderr"):  # created by us, handed to the sandbox user
-            Path(config[stream]).touch()
         config_path = folder / f"{name}.launch.json"
         config_path.write_text(json.dumps(config, indent=1))
         if self.user is not None:
@@ -212,12 +264,15 @@ class Isolation:
         Why Python could not run in the sandbox (for example, the sandbox user cannot
         read the Python installation and there is no mount namespace to show it);
         ``None`` when it ran.
+    allow_list : bool
+        Whether the sandbox saw only its allow-listed view of the file system.
     """
 
     namespaces: tuple[str, ...]
     user: int | None
     warnings: tuple[str, ...]
     error: str | None = None
+    allow_list: bool = False
 
     @property
     def network(self) -> bool:
@@ -227,6 +282,7 @@ class Isolation:
     def summary(self) -> str:
         """One line for logs and the README: what isolates the sandbox here."""
         parts = [f"namespaces: {', '.join(self.namespaces) or 'none'}"]
+        parts.append("allow-listed files" if self.allow_list else "the whole file system")
         parts.append(f"uid {self.user}" if self.user is not None else "grader's uid")
         return "; ".join(parts)
 
@@ -255,4 +311,5 @@ def probe_isolation(policy: SandboxPolicy) -> Isolation:
         report.get("user"),
         tuple(report.get("warnings", ("the launcher wrote no report",))),
         error,
+        bool(report.get("root")),
     )

@@ -7,14 +7,20 @@ Reads the cell's syntax tree, runs nothing. A cell is flagged when it
 - names a counterpart as an attribute of an imported ``edu`` module
   (``edu.sparse.soft_threshold``, ``sp.soft_threshold`` after
   ``import edu.sparse as sp``) or reaches modules through ``sys.modules``;
+- names one of torch's routines that is a taught operation
+  (:data:`edu.grading._taught.LIBRARY_COUNTERPARTS`: ``softshrink``,
+  ``l1_unstructured``, ...) or imports ``torch.nn.utils.prune`` or ``torch.ao``;
 - loads or runs code or source at run time: ``exec``, ``eval``, ``compile``,
-  ``__import__``, ``open``, the modules ``importlib``, ``inspect``, ``runpy``,
-  ``linecache``, ``marshal``, ``pickle``, ``dill``, ``types``, or the
-  attributes ``read_text``, ``read_bytes``, ``__code__``, ``__globals__``,
-  ``__wrapped__``, ``getsource``.
+  ``__import__``, ``open``, by name or as an attribute (``builtins.exec``,
+  ``Path(p).open()``, ``os.open``), ``__builtins__``, the modules ``builtins``,
+  ``io``, ``importlib``, ``inspect``, ``runpy``, ``linecache``, ``marshal``,
+  ``pickle``, ``dill``, ``types``, or the attributes ``read_text``, ``read_bytes``,
+  ``__code__``, ``__globals__``, ``__wrapped__``, ``getsource``.
 
-The taught functions need none of these; the sandbox catches at run time what a
-static reading cannot see (see :mod:`edu.grading._taught`).
+The taught functions need none of these. The check is a courtesy that names the line:
+the defence is the sandbox, whose view of the machine holds nothing to read but the
+Python environment and whose ``edu`` and torch refuse what does a taught function's
+work (see :mod:`edu.grading._sandbox_edu`).
 """
 
 from __future__ import annotations
@@ -22,14 +28,27 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from edu.grading._taught import COUNTERPARTS
+from edu.grading._taught import COUNTERPARTS, LIBRARY_COUNTERPARTS
 
 __all__ = ["Finding", "scan_cell"]
 
 _COUNTERPART_NAMES = frozenset(q.rpartition(".")[2] for qs in COUNTERPARTS.values() for q in qs)
+_LIBRARY_NAMES = frozenset(LIBRARY_COUNTERPARTS)
+_LIBRARY_MODULES = ("torch.nn.utils.prune", "torch.ao")
 _DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "open"})
 _DYNAMIC_MODULES = frozenset(
-    {"importlib", "inspect", "runpy", "linecache", "marshal", "pickle", "dill", "types"}
+    {
+        "builtins",
+        "io",
+        "importlib",
+        "inspect",
+        "runpy",
+        "linecache",
+        "marshal",
+        "pickle",
+        "dill",
+        "types",
+    }
 )
 _DYNAMIC_ATTRIBUTES = frozenset(
     {"read_text", "read_bytes", "__code__", "__globals__", "__wrapped__", "getsource"}
@@ -56,11 +75,16 @@ class _Scanner(ast.NodeVisitor):
     def flag(self, node: ast.AST, message: str) -> None:
         self.findings.append(Finding(getattr(node, "lineno", 0), message))
 
+    def flag_library(self, node: ast.AST, module: str) -> None:
+        if any(module == m or module.startswith(f"{m}.") for m in _LIBRARY_MODULES):
+            self.flag(node, f"imports {module}, which prunes or quantizes for you")
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             root = alias.name.partition(".")[0]
             if root in _DYNAMIC_MODULES:
                 self.flag(node, f"imports {alias.name}, which loads or inspects code")
+            self.flag_library(node, alias.name)
             if _is_edu(alias.name):
                 bound = alias.asname or root
                 self.edu_aliases[bound] = alias.name if alias.asname else root
@@ -69,6 +93,10 @@ class _Scanner(ast.NodeVisitor):
         module = node.module or ""
         if module.partition(".")[0] in _DYNAMIC_MODULES:
             self.flag(node, f"imports from {module}, which loads or inspects code")
+        self.flag_library(node, module)
+        for alias in node.names:
+            if alias.name in _LIBRARY_NAMES or (alias.name, module) == ("prune", "torch.nn.utils"):
+                self.flag(node, f"imports {alias.name} from {module}, which does the work")
         if not _is_edu(module):
             return
         for alias in node.names:
@@ -95,7 +123,19 @@ class _Scanner(ast.NodeVisitor):
             self.flag(node, "reaches modules through sys.modules")
         for attribute in sorted(set(chain) & _DYNAMIC_ATTRIBUTES):
             self.flag(node, f"uses .{attribute}, which reads code or files")
+        for attribute in sorted(set(chain) & _DYNAMIC_CALLS):
+            self.flag(node, f"uses .{attribute}, which loads or runs code or files")
+        for attribute in sorted(set(chain) & _LIBRARY_NAMES):
+            self.flag(node, f"uses torch's {attribute}, which does the work of a taught function")
+        if "ao" in chain or {"utils", "prune"} <= set(chain):
+            self.flag(node, "uses torch's pruning or quantization modules, which do the work")
         self.visit(base)  # the inner attributes of the chain were handled here
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id == "__builtins__":
+            self.flag(node, "uses __builtins__, which reaches exec and open")
+        elif node.id in _LIBRARY_NAMES:
+            self.flag(node, f"uses {node.id}, which does the work of a taught function")
 
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Name) and node.func.id in _DYNAMIC_CALLS:

@@ -1,30 +1,18 @@
-"""The functions students write, and a copy of ``edu`` in which they refuse to run.
+"""The functions students write, and what would do their work for them.
 
-A student's function must do the work itself: one that calls or imports its
-counterpart in ``edu`` earns nothing for it. Two defences use the table below:
-
-- the static check (:mod:`edu.grading._static`) flags a solution cell that imports
-  or names a counterpart;
-- the sandbox runs the student's code against :func:`build_refusing_copy`, a copy
-  of the ``edu`` package whose counterparts (and the internal helpers that compute
-  the same thing) raise :class:`TaughtFunctionRefused` and record the call, so a
-  call that slips past the static check (``getattr``, ``__import__`` with a computed
-  name, ``importlib.reload``) is caught when it happens. The bodies are replaced in
-  the source, so reloading a module brings back the refusing version, and the real
-  source is not in the sandbox's file-system view.
+A student's function must do the work itself: one that calls or imports a counterpart
+earns nothing for it. The static check (:mod:`edu.grading._static`) flags a solution
+cell that imports or names one of the counterparts below; at run time the sandbox
+goes further, since its ``edu`` holds nothing but the model's building blocks and
+torch's own versions of the taught operations refuse
+(:mod:`edu.grading._sandbox_edu`), so a call that slips past the static check
+(``getattr`` with a computed name, another function that computes the same thing)
+is refused when it happens.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib
-import inspect
-import shutil
-from pathlib import Path
-
-import edu
-
-__all__ = ["COUNTERPARTS", "TAUGHT", "build_refusing_copy"]
+__all__ = ["COUNTERPARTS", "LIBRARY_COUNTERPARTS", "TAUGHT"]
 
 TAUGHT: dict[str, str] = {
     "gradient": "edu.sparse",
@@ -43,9 +31,10 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "gradient": ("edu.sparse.gradient",),
     "hard_threshold": ("edu.sparse.hard_threshold", "edu.sparse._prox._largest_magnitudes"),
     "l1_subgradient": ("edu.sparse.l1_subgradient",),
-    "soft_threshold": ("edu.sparse.soft_threshold",),
+    "soft_threshold": ("edu.sparse.soft_threshold", "edu.sparse.group_soft_threshold"),
     "trimmed_soft_threshold": (
         "edu.sparse.trimmed_soft_threshold",
+        "edu.sparse.group_soft_threshold",
         "edu.sparse._prox._largest_magnitudes",
     ),
     "prune_by_percentage": (
@@ -58,95 +47,33 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
         "edu.prune.prune_model",
         "edu.prune._magnitude._keep",
     ),
-    "finetune_after_prune": ("edu.train.finetune_after_prune",),
+    "finetune_after_prune": (
+        "edu.train.finetune_after_prune",
+        "edu.train.train_one_epoch",
+        "edu.prune.apply_masks",
+        "edu.prune.masks_from_nonzeros",
+    ),
     "STE": ("edu.quant.STE", "edu.quant.quantize_weights"),
 }
 """What in ``edu`` does each taught function's work: the reference itself, and the
 functions that compute the same result (``prune_model`` prunes as both pruning
-functions do, ``quantize_weights`` is the STE's forward pass). The sandbox makes all
-of them refuse to run; the static check flags names and imports of any of them."""
+functions do, ``quantize_weights`` is the STE's forward pass, ``group_soft_threshold``
+with one-element groups is the soft threshold, ``train_one_epoch`` with masks is the
+finetuning epoch). The static check flags names and imports of any of them; in the
+sandbox they, and everything else of ``edu`` but the model's building blocks, refuse."""
 
-_REFUSAL = '''
-
-class TaughtFunctionRefused(RuntimeError):
-    """Raised by a reference function that students must write themselves."""
-
-
-_REFUSED_CALLS = []
-
-
-def _refuse(name):
-    _REFUSED_CALLS.append(name)
-    raise TaughtFunctionRefused(
-        f"{name} is the reference of a function you write; it does not run while grading"
-    )
-'''
-
-
-def _locate(qualified: str) -> tuple[Path, str]:
-    """The source file and top-level name that define ``qualified``."""
-    module_name, _, name = qualified.rpartition(".")
-    obj = getattr(importlib.import_module(module_name), name)
-    return Path(inspect.getsourcefile(obj)), getattr(obj, "__name__", name)
-
-
-def _refusing_body(qualified: str) -> list[ast.stmt]:
-    return ast.parse(f"import edu\nedu._refuse({qualified!r})").body
-
-
-class _Refuser(ast.NodeTransformer):
-    """Replace the bodies of the named top-level functions (and of a class's methods)."""
-
-    def __init__(self, names: dict[str, str]) -> None:
-        self.names = names
-
-    def visit_Module(self, node: ast.Module) -> ast.Module:
-        for statement in node.body:
-            qualified = self.names.get(getattr(statement, "name", None))
-            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and qualified:
-                statement.body = _refusing_body(qualified)
-            elif isinstance(statement, ast.ClassDef) and qualified:
-                for member in statement.body:
-                    if isinstance(member, ast.FunctionDef):
-                        member.body = _refusing_body(qualified)
-        return node
-
-
-def build_refusing_copy(destination: Path) -> Path:
-    """Copy the ``edu`` package to ``destination/edu`` with the counterparts refusing.
-
-    Parameters
-    ----------
-    destination : Path
-        A folder to put on the sandbox's ``sys.path``; created if missing.
-
-    Returns
-    -------
-    Path
-        ``destination``.
-
-    Notes
-    -----
-    Every function named in :data:`COUNTERPARTS` keeps its signature but its body
-    becomes ``edu._refuse(name)``, which records the call in ``edu._REFUSED_CALLS``
-    and raises ``edu.TaughtFunctionRefused``; a class (``STE``) has every method
-    replaced. The shipped weights (``edu/models/weights``) are left out.
-    """
-    source_root = Path(edu.__file__).parent
-    target_root = Path(destination) / "edu"
-    if target_root.exists():
-        shutil.rmtree(target_root)
-    shutil.copytree(
-        source_root, target_root, ignore=shutil.ignore_patterns("__pycache__", "weights")
-    )
-    by_file: dict[Path, dict[str, str]] = {}
-    for qualified in sorted({name for names in COUNTERPARTS.values() for name in names}):
-        path, name = _locate(qualified)
-        by_file.setdefault(path, {})[name] = qualified
-    for path, names in by_file.items():
-        tree = _Refuser(names).visit(ast.parse(path.read_text()))
-        target = target_root / path.relative_to(source_root)
-        target.write_text(ast.unparse(ast.fix_missing_locations(tree)) + "\n")
-    init = target_root / "__init__.py"
-    init.write_text(init.read_text() + _REFUSAL)
-    return Path(destination)
+LIBRARY_COUNTERPARTS: tuple[str, ...] = (
+    "softshrink",
+    "Softshrink",
+    "fake_quantize_per_tensor_affine",
+    "fake_quantize_per_channel_affine",
+    "quantize_per_tensor",
+    "quantize_per_channel",
+    "l1_unstructured",
+    "global_unstructured",
+    "ln_structured",
+)
+"""torch's routines that are a taught operation (soft thresholding, fake quantization,
+magnitude pruning): handing the work to them counts as handing it to ``edu``
+(``grader/README.md``). The static check flags these names and the modules
+``torch.nn.utils.prune`` and ``torch.ao``; in the sandbox they refuse."""

@@ -2,11 +2,12 @@
 
 Usage (from :mod:`edu.grading._worker_process`, through the launcher)::
 
-    python -I _worker.py REQUEST_FD RESPONSE_FD REFUSING_COPY
+    python -I _worker.py REQUEST_FD RESPONSE_FD LIBRARY
 
-It puts ``REFUSING_COPY`` (from :func:`edu.grading._taught.build_refusing_copy`)
-first on ``sys.path``, so ``import edu`` gives the package whose reference versions
-of the taught functions refuse to run, then answers requests until its input ends.
+It puts ``LIBRARY`` (from :func:`edu.grading._sandbox_edu.build_sandbox_edu`) first on
+``sys.path``, so ``import edu`` gives the minimal package in which everything but the
+model's building blocks refuses to run, makes torch's routines that compute a taught
+function refuse too, then answers requests until its input ends.
 Each request is one :mod:`edu.grading._protocol` message whose header names an
 operation:
 
@@ -26,9 +27,10 @@ own process-wide settings (gradient mode, default dtype, numpy's error handling)
 are set back before each of its requests, as they would be in its own kernel.
 
 The answer holds plain arrays and a header: ``status`` (``ok`` or ``error``, with the
-exception's type, message and the student's lines of the traceback) and ``refused``,
-the reference functions the call tried to use. Nothing is trusted on the grader's
-side: it checks every array it gets.
+exception's type, message and the student's lines of the traceback). What the call
+tried to use and was refused reaches the grader on a pipe of its own, written when
+the refusal happens (:mod:`edu.grading._sandbox_edu_init`). Nothing is trusted on the
+grader's side: it checks every array it gets.
 """
 
 from __future__ import annotations
@@ -186,9 +188,7 @@ def _resnet(num_layers: int, arrays: dict, prefix: str = "state/"):
 
 
 def _state_arrays(net) -> dict:
-    from edu.prune import plain_state_dict
-
-    return {f"state/{k}": _plain(v) for k, v in plain_state_dict(net).items()}
+    return {f"state/{k}": _plain(v) for k, v in net.state_dict().items()}
 
 
 def op_global_prune(header: dict, arrays: dict) -> tuple[dict, dict]:
@@ -272,14 +272,6 @@ def _student_traceback(error: BaseException) -> list[str]:
     return [f"{f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()}" for f in frames[-5:]]
 
 
-def _refused_calls() -> list[str]:
-    edu = sys.modules.get("edu")
-    calls = list(getattr(edu, "_REFUSED_CALLS", []))
-    if calls:
-        edu._REFUSED_CALLS.clear()
-    return calls
-
-
 def serve(requests, responses, protocol: ModuleType) -> None:
     """Answer requests until the input ends (``protocol``: :mod:`edu.grading._protocol`)."""
     while True:
@@ -305,7 +297,6 @@ def serve(requests, responses, protocol: ModuleType) -> None:
         if namespace is not None:
             with contextlib.suppress(Exception):  # a patched numpy or torch: nothing kept
                 _SETTINGS[namespace] = _settings()
-        reply["refused"] = _refused_calls()
         protocol.write_message(responses, protocol.encode(reply, out))
 
 
@@ -324,10 +315,13 @@ def _load_protocol() -> ModuleType:
 
 
 def main(argv: list[str]) -> None:
-    """``REQUEST_FD RESPONSE_FD REFUSING_COPY``: serve on those pipes."""
-    request_fd, response_fd, copy = int(argv[0]), int(argv[1]), argv[2]
+    """``REQUEST_FD RESPONSE_FD LIBRARY``: serve on those pipes."""
+    request_fd, response_fd, library = int(argv[0]), int(argv[1]), argv[2]
     protocol = _load_protocol()
-    sys.path.insert(0, copy)
+    sys.path.insert(0, library)
+    import edu
+
+    edu.refuse_library_routines()
     with os.fdopen(request_fd, "rb") as requests, os.fdopen(response_fd, "wb") as responses:
         serve(requests, responses, protocol)
 

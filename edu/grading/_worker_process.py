@@ -79,24 +79,30 @@ class WorkerProcess:
     Parameters
     ----------
     policy : SandboxPolicy
-        Limits and isolation of the process.
-    refusing_copy : Path
-        The copy of ``edu`` the worker imports (:func:`build_refusing_copy`).
+        Limits and isolation of the process; it must let the process read
+        ``library`` and ``scripts``.
+    library, scripts : Path
+        The minimal ``edu`` the worker imports, and the folder of its scripts
+        (:func:`edu.grading._sandbox_edu.build_sandbox_edu`).
     folder : Path
         A fresh folder for the worker's files.
     deadline : edu.grading.Deadline
         The submission's remaining time; every request also stops there.
     """
 
-    def __init__(self, policy: SandboxPolicy, refusing_copy: Path, folder: Path, deadline) -> None:
+    def __init__(
+        self, policy: SandboxPolicy, library: Path, scripts: Path, folder: Path, deadline
+    ) -> None:
         self.policy = policy
-        self.refusing_copy = refusing_copy
+        self.library = library
+        self.scripts = scripts
         self.folder = folder
         self.deadline = deadline
         self._notebooks: dict[str, _Notebook] = {}
         self._loaded: set[str] = set()
         self._process: subprocess.Popen | None = None
         self._pipes: tuple[int, int] | None = None
+        self._refusals: int | None = None
         self._starts = 0
         self._grace_s = 2.0
 
@@ -115,31 +121,48 @@ class WorkerProcess:
     def _launch(self) -> None:
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
+        refusals_read, refusals_write = os.pipe()
+        os.set_blocking(refusals_read, False)
         self._starts += 1
         folder = self.folder / f"run{self._starts}"
         folder.mkdir(parents=True)
         folder.chmod(0o711)
-        worker = self.refusing_copy / "edu" / "grading" / "_worker.py"
         command = self.policy.command(
             folder,
             [
                 sys.executable,
                 "-I",
-                str(worker),
+                str(self.scripts / "_worker.py"),
                 str(request_read),
                 str(response_write),
-                str(self.refusing_copy),
+                str(self.library),
             ],
-            env={"OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"},
+            env={
+                "OMP_NUM_THREADS": "1",
+                "MPLBACKEND": "Agg",
+                "PYTHONHASHSEED": "0",
+                "EDU_REFUSALS_FD": str(refusals_write),
+            },
             name="worker",
         )
         self._process = subprocess.Popen(
-            command, pass_fds=(request_read, response_write), start_new_session=True
+            command,
+            pass_fds=(request_read, response_write, refusals_write),
+            start_new_session=True,
         )
-        os.close(request_read)
-        os.close(response_write)
+        for fd in (request_read, response_write, refusals_write):
+            os.close(fd)
         self._pipes = (request_write, response_read)
+        self._refusals = refusals_read
         self._loaded = set()
+
+    def _refused(self) -> list[str]:
+        """What the process reported refused since the last time it was asked."""
+        chunks = []
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(self._refusals, 1 << 16):
+                chunks.append(chunk)
+        return b"".join(chunks).decode(errors="replace").split()
 
     def _ready(self) -> None:
         """Start the process if needed and load every notebook not loaded yet."""
@@ -205,9 +228,9 @@ class WorkerProcess:
     def close(self) -> None:
         """Stop the worker and close the pipes."""
         if self._pipes:
-            for fd in self._pipes:
+            for fd in (*self._pipes, self._refusals):
                 os.close(fd)
-            self._pipes = None
+            self._pipes = self._refusals = None
         self._stop()
 
     def __enter__(self) -> WorkerProcess:
@@ -290,19 +313,21 @@ class WorkerProcess:
         Raises
         ------
         ReferenceUsed
-            The code called a reference function of ``edu``.
+            The code called something that does a taught function's work (refused).
         StudentError
             The student's code raised.
         LimitReached
             The process crashed, a limit was reached, or the time is up.
         """
         self._ready()
+        self._refused()  # reported while loading: the function's own call decides
         reply, out = self._send(header, arrays, what=what)
-        if reply.get("refused"):
+        refused = self._refused()
+        if refused:
             raise ReferenceUsed(
-                f"{what} called {', '.join(sorted(set(reply['refused'])))} from edu: the "
-                "reference does not run while grading, and a function that uses it earns "
-                "nothing"
+                f"{what} called {', '.join(sorted(set(refused)))}, which does the work of "
+                "a function you write: it does not run while grading, and a function that "
+                "uses it earns nothing"
             )
         if reply.get("status") == "error":
             if reply.get("errno") == errno.EFBIG:

@@ -39,9 +39,9 @@ def layout():
 
 @pytest.fixture
 def policy(tmp_path):
-    """A sandbox policy with small limits that hides the repository and ``tmp_path``."""
+    """A sandbox policy with small limits that reads nothing but the Python environment."""
     tmp_path.chmod(0o711)
-    return SandboxPolicy(FAST_LIMITS, resolve_user("nobody"), True, (str(REPO), str(tmp_path)), ())
+    return SandboxPolicy(FAST_LIMITS, resolve_user("nobody"), True)
 
 
 def _run_sandboxed(policy, folder: Path, code: str, **replace) -> tuple[int, str, str]:
@@ -139,15 +139,14 @@ def fast_limits():
 
 @pytest.fixture(scope="session")
 def make_policy(fast_limits):
-    """``make_policy(*hidden, visible=(), **limits)``: a sandbox policy for the tests."""
+    """``make_policy(*readable, **limits)``: a sandbox policy for the tests."""
 
-    def make(*hidden, visible=(), **limits):
+    def make(*readable, **limits):
         return SandboxPolicy(
             dataclasses.replace(fast_limits, **limits),
             resolve_user("nobody"),
             True,
-            (str(REPO), *map(str, hidden)),
-            tuple(map(str, visible)),
+            tuple(map(str, readable)),
         )
 
     return make

@@ -17,11 +17,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import edu
 from edu.grading import Course, Deadline, _nbgrader_run, probe_isolation, read_submission
 from edu.grading._autograde import _forkserver, autograde
 
 pytestmark = pytest.mark.slow
 
+EDU_SOURCE = Path(edu.__file__).parent  # the kernel reads it: the hidden tests import edu
 NOTEBOOK = "part0_true_false"
 RIGHT = {"1_1": False, "1_2": False, "1_3": True, "1_4": False, "1_5": False}
 WHO = "import os\nprint('kernel uid', os.getuid())"
@@ -101,7 +103,7 @@ def _gone(pids, seconds=10.0) -> set[int]:
 
 def test_are_nbgraders_scores_and_notebook_read_back(submit, course, make_policy, sandbox_root):
     """Two students in turn: each one's scores, its kernel sandboxed by its own kernelspec?"""
-    policy = make_policy(sandbox_root)
+    policy = make_policy(EDU_SOURCE)
     expected_uid = policy.user[0] if policy.user else os.getuid()
     wrong = {**RIGHT, "1_3": False}
     for student, answers in (("alice", RIGHT), ("bob", wrong)):
@@ -129,7 +131,7 @@ def test_is_the_process_killed_at_the_deadline_with_its_kernel(
 ):
     """A notebook that sleeps forever: stopped at the submission's deadline, nothing left?"""
     submission, scratch = submit("sleeper", RIGHT, "import time\ntime.sleep(10**6)")
-    policy = make_policy(sandbox_root, cell_timeout_s=600)
+    policy = make_policy(EDU_SOURCE, cell_timeout_s=600)
     network = probe_isolation(policy).network
     seconds = 25
     outcome = {}
@@ -165,7 +167,7 @@ def test_is_the_process_killed_at_the_deadline_with_its_kernel(
 def test_does_it_work_in_a_daemonic_process(submit, course, make_policy, sandbox_root):
     """Called in a daemonic process (a Dask worker's kind): graded, and its forkserver ends?"""
     submission, scratch = submit("daemonic", RIGHT, WHO)
-    policy = make_policy(sandbox_root)
+    policy = make_policy(EDU_SOURCE)
     network = probe_isolation(policy).network
     worker = multiprocessing.get_context("spawn").Process(
         target=autograde,

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from edu.grading import CheckFailed, CheckpointSet, Deadline, StudentCode, find_cifar10
-from edu.grading._taught import build_refusing_copy
+from edu.grading._sandbox_edu import build_sandbox_edu
 from edu.grading._worker_process import WorkerProcess
 from edu.models import ResNetCIFAR, pretrained_resnet20
 from edu.prune import prunable_layers, prune_model
@@ -53,12 +53,12 @@ def files(pruned):
 def _checkpoints(files, root, make_policy, max_bytes=64 << 20):
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o711)
-    copy = build_refusing_copy(root / "copy")
-    policy = make_policy(root, visible=(copy, root / "files"))
+    code = build_sandbox_edu(root / "sandbox-edu")
+    policy = make_policy(*code, root / "files")
     readers = []
 
     def reader():
-        worker = WorkerProcess(policy, copy, root / "reader", Deadline(300))
+        worker = WorkerProcess(policy, *code, root / "reader", Deadline(300))
         readers.append(worker)
         return StudentCode("reader", [], [], worker)
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from edu.grading import Deadline, LimitReached, ReferenceUsed, StudentCode, StudentError
+from edu.grading._sandbox_edu import build_sandbox_edu
 from edu.grading._student import SolutionCell
-from edu.grading._taught import build_refusing_copy
 from edu.grading._worker_process import WorkerProcess
 
 CELLS = {
@@ -50,13 +50,13 @@ def sandbox_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def refusing_copy(sandbox_root):
-    return build_refusing_copy(sandbox_root / "copy")
+def sandbox_edu(sandbox_root):
+    return build_sandbox_edu(sandbox_root / "sandbox-edu")
 
 
-def _student(sandbox_root, refusing_copy, make_policy, cells, name, **limits):
-    policy = make_policy(sandbox_root, visible=(refusing_copy,), **limits)
-    worker = WorkerProcess(policy, refusing_copy, sandbox_root / name, Deadline(600))
+def _student(sandbox_root, sandbox_edu, make_policy, cells, name, **limits):
+    policy = make_policy(*sandbox_edu, **limits)
+    worker = WorkerProcess(policy, *sandbox_edu, sandbox_root / name, Deadline(600))
     return StudentCode(
         name,
         [SolutionCell(grade_id, source) for grade_id, source in cells.items()],
@@ -67,8 +67,8 @@ def _student(sandbox_root, refusing_copy, make_policy, cells, name, **limits):
 
 
 @pytest.fixture(scope="module")
-def student(sandbox_root, refusing_copy, make_policy):
-    code = _student(sandbox_root, refusing_copy, make_policy, CELLS, "lab", call_timeout_s=4.0)
+def student(sandbox_root, sandbox_edu, make_policy):
+    code = _student(sandbox_root, sandbox_edu, make_policy, CELLS, "lab", call_timeout_s=4.0)
     yield code
     code.worker.close()
 
@@ -173,7 +173,7 @@ def test_is_a_missing_function_a_clear_error(student):
         student.call("not_there", np.ones(1))
 
 
-def test_is_a_fork_bomb_contained(sandbox_root, refusing_copy, make_policy):
+def test_is_a_fork_bomb_contained(sandbox_root, sandbox_edu, make_policy):
     """Does a fork bomb stop at the process limit and leave nothing behind?"""
     cells = {
         "bomb": (
@@ -184,7 +184,7 @@ def test_is_a_fork_bomb_contained(sandbox_root, refusing_copy, make_policy):
             "    return np.array([n])"
         )
     }
-    code = _student(sandbox_root, refusing_copy, make_policy, cells, "bomb", processes=24)
+    code = _student(sandbox_root, sandbox_edu, make_policy, cells, "bomb", processes=24)
     with code.worker:
         forked = int(code.call("bomb", np.ones(1))[0])
     assert 0 < forked < 24
@@ -194,12 +194,12 @@ def test_is_a_fork_bomb_contained(sandbox_root, refusing_copy, make_policy):
 
 
 def test_does_each_notebook_keep_its_functions_through_a_crash(
-    sandbox_root, refusing_copy, make_policy
+    sandbox_root, sandbox_edu, make_policy
 ):
     """Two notebooks in one worker, both defining ``good``: does each call its own, also
     after a call of one of them crashed the process?"""
     cells = {"good": CELLS["good"], "exits": CELLS["exits"]}
-    first = _student(sandbox_root, refusing_copy, make_policy, cells, "first")
+    first = _student(sandbox_root, sandbox_edu, make_policy, cells, "first")
     triple = SolutionCell("good", "def good(v):\n    return np.asarray(v) * 3")
     second = StudentCode("second", [triple], ["import numpy as np"], first.worker)
     with first.worker:
@@ -211,10 +211,10 @@ def test_does_each_notebook_keep_its_functions_through_a_crash(
         np.testing.assert_array_equal(first.call("good", np.ones(1)), [2.0])
 
 
-def test_does_a_crashing_import_cost_only_itself(sandbox_root, refusing_copy, make_policy):
+def test_does_a_crashing_import_cost_only_itself(sandbox_root, sandbox_edu, make_policy):
     """An import statement of one notebook that kills the process while loading: do both
     notebooks' functions still work, and is the import's error noted?"""
-    first = _student(sandbox_root, refusing_copy, make_policy, {"good": CELLS["good"]}, "imp1")
+    first = _student(sandbox_root, sandbox_edu, make_policy, {"good": CELLS["good"]}, "imp1")
     triple = SolutionCell("good", "def good(v):\n    return np.asarray(v) * 3")
     prelude = ["import numpy as np", "import os; os._exit(7)"]
     second = StudentCode("imp2", [triple], prelude, first.worker)
@@ -225,7 +225,7 @@ def test_does_a_crashing_import_cost_only_itself(sandbox_root, refusing_copy, ma
     assert first.cell_errors == {}
 
 
-def test_are_process_settings_kept_per_notebook(sandbox_root, refusing_copy, make_policy):
+def test_are_process_settings_kept_per_notebook(sandbox_root, sandbox_edu, make_policy):
     """One notebook turns off gradients and makes float64 the default: does the other
     notebook, in the same process, still see the settings of a fresh kernel?"""
     report = (
@@ -234,7 +234,7 @@ def test_are_process_settings_kept_per_notebook(sandbox_root, refusing_copy, mak
     )
     changed = "import torch\ntorch.set_grad_enabled(False)\ntorch.set_default_dtype(torch.float64)"
     first = _student(
-        sandbox_root, refusing_copy, make_policy, {"set": changed, "report": report}, "set1"
+        sandbox_root, sandbox_edu, make_policy, {"set": changed, "report": report}, "set1"
     )
     second = StudentCode(
         "set2", [SolutionCell("report", report)], ["import numpy as np"], first.worker
