@@ -115,7 +115,11 @@ def feedback_html(result: SubmissionResult, outline: Outline) -> str:
                     body.append(f"<p class='cell'>{name}{score}</p>")
                     body.append(checks_html(by_cell.get(grade_id, [])))
                 else:
-                    body.append(f"<p class='cell manual'>{name}<span>graded by hand</span></p>")
+                    worth = outline.points.get(grade_id, 0.0)
+                    label = (
+                        f"<span>graded by hand, {points(worth)} point{'s' * (worth != 1)}</span>"
+                    )
+                    body.append(f"<p class='cell manual'>{name}{label}</p>")
                     by_hand = True
         sections.append("".join(body) + "</section>")
     problems = "".join(f"<li>{html.escape(p)}</li>" for p in result.problems)
@@ -131,8 +135,8 @@ def feedback_html(result: SubmissionResult, outline: Outline) -> str:
 <style>{_STYLE}</style></head><body>
 <h1>{title}</h1>
 <p>Automatically graded: <b>{total}</b> points.{manual}</p>
-{submitted}{problems_block}
-<nav><ul>{"".join(contents)}</ul></nav>
+{submitted}<nav><h2>Notebooks</h2><ul>{"".join(contents)}</ul></nav>
+{problems_block}
 {"".join(sections)}
 </body></html>
 """

@@ -42,9 +42,10 @@ class NotebookOutline:
 
 @dataclass(frozen=True)
 class Outline:
-    """The assignment's notebooks in homework order."""
+    """The assignment's notebooks in homework order, and the points of every graded cell."""
 
     notebooks: tuple[NotebookOutline, ...]
+    points: dict[str, float]
 
 
 def homework_order(name: str) -> tuple[int, str]:
@@ -90,4 +91,7 @@ def read_outline(layout: AssignmentLayout, source_folder: Path | None) -> Outlin
         graded = [cell.grade_id for cell in notebook.cells if cell.points is not None]
         path = Path(source_folder) / f"{notebook.name}.ipynb" if source_folder else None
         notebooks.append(_notebook_outline(notebook.name, graded, path))
-    return Outline(tuple(notebooks))
+    points = {
+        c.grade_id: c.points for n in layout.notebooks for c in n.cells if c.points is not None
+    }
+    return Outline(tuple(notebooks), points)

@@ -91,7 +91,7 @@ def test_is_the_page_grouped_with_points_and_messages(layout):
     assert re.search(r"\(e\) Proximal gradient descent \(ISTA\)</span>.*?0 / 4", lab1)
     assert "expected [0.2] got [0.3] &lt;b&gt;" in page
     assert "wrong result" in page
-    assert "<code>lab1_discussion</code><span>graded by hand</span>" in page
+    assert "<code>lab1_discussion</code><span>graded by hand, 5 points</span>" in page
     assert "cell 3 ran past the cell time limit" in page
 
 
