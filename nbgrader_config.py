@@ -3,10 +3,12 @@
 The instructor's source notebooks live in ``solutions/<assignment>/`` and the student
 release that ``nbgrader generate_assignment`` makes of them in
 ``assignments/<assignment>/`` (``python -m edu.notebook.release`` runs it). The
-course has one assignment, ``homework``.
+course has one assignment, ``homework``. ``nbgrader export`` writes
+``nbgrader_export.csv``: its default, ``grades.csv``, is the table ``edu grade`` writes.
 """
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
+c.CsvExportPlugin.to = "nbgrader_export.csv"

@@ -9,12 +9,13 @@ the demo promises: the full solution gets every autograded point, the stub none.
 ``edu demo --out DIR`` runs it from the command line.
 """
 
-from edu.demo._course import ASSIGNMENT, build_course, course_repository
+from edu.demo._course import ASSIGNMENT, COURSE_ID, build_course, course_repository
 from edu.demo._run import DemoOutcome, prepare_demo_folder, run_demo
 from edu.demo._samples import SAMPLE_SUBMISSIONS, SampleSubmission, solved
 
 __all__ = [
     "ASSIGNMENT",
+    "COURSE_ID",
     "SAMPLE_SUBMISSIONS",
     "DemoOutcome",
     "SampleSubmission",

@@ -2,12 +2,17 @@
 
 ``<course>/source/homework`` is a copy of the instructor's notebooks, ``release/homework``
 what nbgrader's ``generate_assignment`` makes of them (with the gradebook entries it
-records), ``submitted/<student>/homework`` the students' files and ``grader/`` the hidden
-checks: exactly what ``edu grade --course`` expects.
+records), ``submitted/<student>/homework`` the students' files as ``nbgrader collect``
+leaves them (with ``timestamp.txt`` and ``submission_secret.txt``) and ``grader/`` the
+hidden checks: exactly what ``edu grade --course`` expects. Its ``nbgrader_config.py``
+names the course, its gradebook and an exchange folder of its own, so that nbgrader's
+commands (``generate_feedback``, ``release_feedback``, ``export``, formgrader) work in
+it as they are.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,10 +22,34 @@ import nbformat
 from edu.demo._samples import SampleSubmission
 from edu.grading._assignment import put_tools_on_path
 
-__all__ = ["ASSIGNMENT", "build_course", "course_repository"]
+__all__ = ["ASSIGNMENT", "COURSE_ID", "build_course", "course_repository"]
 
 ASSIGNMENT = "homework"
 """The assignment the demo grades: ``solutions/homework``."""
+
+COURSE_ID = "edu-demo"
+"""The demo course's nbgrader course id."""
+
+_CONFIG = f'''"""nbgrader configuration of the course demo (written by `edu demo`).
+
+Paths are relative to this file, so the folder can be moved. The exchange, where
+`nbgrader release_feedback` puts the students' pages, is the course's own
+`exchange/` folder; a real course shares one exchange (`/srv/nbgrader/exchange` by
+default) with its students. `nbgrader export` writes `nbgrader_export.csv`: its
+default, `grades.csv`, is the table `edu grade` writes.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+here = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "{COURSE_ID}"
+c.CourseDirectory.root = here
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "gradebook.db")
+c.Exchange.root = os.path.join(here, "exchange")
+c.CsvExportPlugin.to = os.path.join(here, "nbgrader_export.csv")
+'''
 
 
 def course_repository() -> Path:
@@ -57,6 +86,11 @@ def _generate_release(course: Path) -> None:
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{outcome.get('log', '')}")
 
 
+def _secret(student: str) -> bytes:
+    """A ``submission_secret.txt`` as ``nbgrader submit`` writes it (128 hex digits)."""
+    return hashlib.sha512(f"{COURSE_ID}/{student}".encode()).hexdigest().encode()
+
+
 def _read_notebooks(folder: Path) -> dict[str, nbformat.NotebookNode]:
     return {p.stem: nbformat.read(p, as_version=4) for p in sorted(folder.glob("*.ipynb"))}
 
@@ -87,6 +121,8 @@ def build_course(
     """
     repository = repository or course_repository()
     course.mkdir(parents=True, exist_ok=True)
+    (course / "nbgrader_config.py").write_text(_CONFIG)
+    (course / "exchange").mkdir(exist_ok=True)
     shutil.copytree(repository / "solutions" / ASSIGNMENT, course / "source" / ASSIGNMENT)
     _generate_release(course)
     release = _read_notebooks(course / "release" / ASSIGNMENT)
@@ -97,7 +133,7 @@ def build_course(
         folder.mkdir(parents=True)
         for stem, notebook in notebooks.items():
             nbformat.write(notebook, folder / f"{stem}.ipynb")
-        for name, data in files.items():
+        for name, data in {"submission_secret.txt": _secret(student), **files}.items():
             (folder / name).write_bytes(data)
     shutil.copytree(
         repository / "grader", course / "grader", ignore=shutil.ignore_patterns("__pycache__")

@@ -62,6 +62,32 @@ def test_does_the_command_refuse_a_foreign_folder(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
+def test_does_nbgrader_find_the_demo_course_by_its_config(tmp_path):
+    """Does the demo's course folder carry an nbgrader_config.py (course id, gradebook,
+    exchange, export file) that nbgrader's own commands read, also from a moved copy?"""
+    import shutil
+    import subprocess
+    import sys
+
+    from edu.demo import COURSE_ID, build_course
+    from edu.grading import Course
+
+    build_course(tmp_path / "built", {}, {})
+    folder = tmp_path / "moved"
+    shutil.move(tmp_path / "built", folder)
+    course = Course(folder)
+    assert course.config.CourseDirectory.course_id == COURSE_ID
+    assert course.db_path == folder / "gradebook.db"
+    assert (folder / "exchange").is_dir()
+    nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+    completed = subprocess.run(
+        [nbgrader, "db", "assignment", "list"], cwd=folder, capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "homework" in completed.stdout
+    assert "No nbgrader_config.py" not in completed.stderr
+
+
 def test_are_the_reference_checkpoints_shipped_for_every_row():
     """Does every homework checkpoint have its reference file, named after its row?"""
     paths = reference_checkpoints()  # committed: missing is a failure, not a skip
