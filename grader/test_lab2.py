@@ -73,7 +73,7 @@ def test_prune_by_percentage_matches_the_reference(lab2_pruning):
 
 @check("test_prune_by_percentage", points=1)
 def test_prune_by_percentage_returns_the_keep_mask(lab2_pruning):
-    """The returned mask is True exactly where the weight is kept."""
+    """The layer is pruned right and the returned mask is True exactly where it keeps."""
     for kind, layer in _layers(SEED + 1):
         out, what = _pruned_layer(lab2_pruning, kind, layer, 60)
         if "returned" not in out:
@@ -84,7 +84,10 @@ def test_prune_by_percentage_returns_the_keep_mask(lab2_pruning):
                 f"{what} returned an array of shape {mask.shape} and dtype {mask.dtype}; "
                 f"expected booleans of the weight's shape {weight.shape}"
             )
-        wrong = int((mask.astype(bool) != (weight != 0)).sum())
+        expected = copy.deepcopy(layer)
+        keep = reference.prune_by_percentage(expected, 60).numpy()
+        _compare_weights(weight, expected.weight, what)  # a mask of the right pruning only
+        wrong = int((mask.astype(bool) != keep).sum())
         if wrong:
             raise CheckFailed(
                 f"{what}: the returned mask disagrees with the kept weights at {wrong} places"
@@ -134,9 +137,11 @@ def test_global_prune_matches_the_reference(lab2_pruning):
 
 @check("test_global_prune_by_percentage", points=1)
 def test_global_prune_leaves_the_rest_alone(lab2_pruning):
-    """Shortcuts (id_mapping), batch norms and biases are not pruned."""
-    net, _, _, out, what = _global(lab2_pruning, 70, SEED + 11)
+    """The prunable layers are pruned right; shortcuts, batch norms and biases are not."""
+    net, expected, _, out, what = _global(lab2_pruning, 70, SEED + 11)
     got = from_arrays(out)
+    for name, layer in reference.prunable_layers(expected):  # a no-op leaves all alone
+        _compare_weights(got[f"{name}.weight"].numpy(), layer.weight, f"{what}, layer {name}")
     prunable = {f"{name}.weight" for name, _ in reference.prunable_layers(net)}
     for key, value in net.state_dict().items():
         if key not in prunable and not torch.equal(got[key], value):
@@ -204,17 +209,23 @@ def _finetune(lab2, prune: bool, seed: int):
 
 @check("test_finetune_after_prune", points=2)
 def test_finetune_keeps_pruned_weights_at_zero(lab2_pruning):
-    """With prune=True, pruned weights stay exactly 0 for an epoch; the others train."""
-    net, _, got, what = _finetune(lab2_pruning, True, SEED + 20)
+    """With prune=True, pruned weights stay exactly 0 and the others train as expected."""
+    net, expected, got, what = _finetune(lab2_pruning, True, SEED + 20)
+    trained = dict(reference.prunable_layers(expected))
     for name, layer in reference.prunable_layers(net):
         pruned = layer.weight == 0
         after = got[f"{name}.weight"]
         revived = int((after[pruned] != 0).sum())
         if revived:
             raise CheckFailed(f"{what}: {revived} pruned weights of {name} are no longer 0")
-        if torch.equal(after, layer.weight.detach()):
+        # the zeros count only with the training they are kept through: the weights must
+        # move as the reference's do (up to float32 sums over other thread counts)
+        step = trained[name].weight.detach() - layer.weight.detach()
+        error = float((after - trained[name].weight.detach()).norm() / step.norm())
+        if error > 0.05:
             raise CheckFailed(
-                f"{what}: the weights of {name} did not change; was the model trained?"
+                f"{what}: the weights of {name} did not train as expected (their change "
+                f"differs from the expected one by {error:.0%} of it)"
             )
 
 
@@ -251,6 +262,9 @@ def _compare_states(got: dict, expected: dict, what: str) -> None:
 
 TOLERANCE = THRESHOLDS["sparsity"]["tolerance"]
 EVAL_IMAGES = THRESHOLDS["accuracy"]["eval_images"]
+MIN_GLOBAL_SPREAD = 0.10
+"""Least difference between the sparsest and the densest layer of a global pruning (the
+reference's layers range from 19 % to 95 % zeros; per-layer pruning gives 70 % in each)."""
 
 
 @check("test_lab2_finetune_70", points=1)
@@ -284,12 +298,21 @@ def test_lab2_global_iterative_70_loads(checkpoints):
 
 @check("test_lab2_global_iterative_70", points=1)
 def test_lab2_global_iterative_70_is_70_percent_sparse_overall(checkpoints):
-    """The prunable layers of lab2_global_iterative_70.pt together have 70 % zeros."""
+    """The prunable layers of lab2_global_iterative_70.pt together have 70 % zeros, unevenly
+    spread (one threshold for all, not 70 % in each)."""
     sparsity = checkpoints.total_sparsity("lab2_global_iterative_70")
     if abs(sparsity - 0.70) > TOLERANCE:
         raise CheckFailed(
             f"lab2_global_iterative_70.pt: {sparsity:.2%} of all prunable weights are 0, "
             f"expected 70 % (+/- {TOLERANCE:.0%})"
+        )
+    layers = checkpoints.layer_sparsity("lab2_global_iterative_70").values()
+    if max(layers) - min(layers) < MIN_GLOBAL_SPREAD:
+        raise CheckFailed(
+            f"lab2_global_iterative_70.pt: every layer has {min(layers):.0%} to "
+            f"{max(layers):.0%} zeros; one threshold over all layers prunes them unevenly "
+            f"(layers differ by at least {MIN_GLOBAL_SPREAD:.0%}), as a per-layer pruning "
+            "does not"
         )
 
 

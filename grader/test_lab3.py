@@ -13,6 +13,7 @@ import torch
 from _common import THRESHOLDS, min_accuracy
 
 from edu.grading import CheckFailed, check, expect_close
+from edu.models import pretrained_resnet20
 from edu.prune import prunable_layers
 from edu.quant import QuantConv2d, count_levels, quantize_weights
 
@@ -66,20 +67,19 @@ def test_ste_asymmetric_special_bits(lab3_quantization):
 
 @check("test_ste_asymmetric", points=1)
 def test_ste_asymmetric_keeps_zeros_and_levels(lab3_quantization):
-    """Pruned zeros stay exactly 0 and N bits use at most 2^N non-zero levels."""
+    """Right values, pruned zeros exactly 0, and N bits use the 2^N non-zero levels."""
     w = _weights((64, 32), torch.Generator().manual_seed(SEED + 2), zeros=0.6)
     for bit in (2, 3, 4):
-        out, what = _ste(lab3_quantization, w, bit)
-        wq = torch.from_numpy(out["output"])
-        if wq.shape != w.shape:
-            raise CheckFailed(f"{what}: shape {tuple(wq.shape)}, expected {tuple(w.shape)}")
+        output, what = _compare(lab3_quantization, w, bit, False)
+        wq = torch.from_numpy(output)
         moved = int((wq[w == 0] != 0).sum())
         if moved:
             raise CheckFailed(f"{what}: {moved} pruned (zero) weights are no longer 0")
         levels = count_levels(wq[w != 0])
-        if levels > 2**bit:
+        if levels != 2**bit:
             raise CheckFailed(
-                f"{what}: {levels} levels among the non-zero weights, expected at most {2**bit}"
+                f"{what}: {levels} levels among the non-zero weights, expected the {2**bit} "
+                f"that {bit} bits give"
             )
 
 
@@ -104,18 +104,19 @@ def test_ste_symmetric_values(lab3_quantization):
 
 @check("test_ste_symmetric", points=1)
 def test_ste_symmetric_keeps_zeros_and_levels(lab3_quantization):
-    """Pruned zeros stay 0 and N bits use at most 2^N - 1 levels, 0 included."""
+    """Right values, pruned zeros 0, and N bits use the 2^N - 1 levels, 0 included."""
     w = _weights((64, 32), torch.Generator().manual_seed(SEED + 11), zeros=0.5)
     for bit in (2, 3, 4):
-        out, what = _ste(lab3_quantization, w, bit, True)
-        wq = torch.from_numpy(out["output"])
-        moved = int((wq[w == 0] != 0).sum()) if wq.shape == w.shape else -1
+        output, what = _compare(lab3_quantization, w, bit, True)
+        wq = torch.from_numpy(output)
+        moved = int((wq[w == 0] != 0).sum())
         if moved:
+            raise CheckFailed(f"{what}: {moved} pruned (zero) weights are no longer 0")
+        if count_levels(wq) != 2**bit - 1:
             raise CheckFailed(
-                f"{what}: pruned (zero) weights are no longer 0 (or the shape changed)"
+                f"{what}: {count_levels(wq)} levels, expected the {2**bit - 1} (0 included) "
+                f"that {bit} bits give"
             )
-        if count_levels(wq) > 2**bit - 1:
-            raise CheckFailed(f"{what}: {count_levels(wq)} levels, expected at most {2**bit - 1}")
 
 
 @check("test_ste_symmetric", points=1)
@@ -200,6 +201,23 @@ def _levels(checkpoints, name: str) -> None:
             )
 
 
+def _finetuned(checkpoints, name: str, start: torch.nn.Module, start_name: str) -> None:
+    """Fail when the quantized layers hold exactly the weights finetuning starts from.
+
+    A checkpoint stores the float weights that quantization-aware finetuning trains (the
+    forward pass quantizes them), so its levels alone cannot tell a finetuned model from
+    the model it starts from, or from another checkpoint submitted under this name.
+    """
+    before = dict(prunable_layers(start))
+    for layer, module in prunable_layers(checkpoints.model(name)):
+        if isinstance(module, QuantConv2d) and not torch.equal(module.weight, before[layer].weight):
+            return
+    raise CheckFailed(
+        f"{name}.pt holds the weights of {start_name} unchanged: quantization-aware "
+        "finetuning changes them"
+    )
+
+
 def _accurate(checkpoints, name: str) -> None:
     threshold = min_accuracy(name)
     accuracy = checkpoints.accuracy(name, EVAL_IMAGES)
@@ -218,8 +236,10 @@ def test_lab3_qat_4bit_loads(checkpoints):
 
 @check("test_lab3_qat_4bit", points=1)
 def test_lab3_qat_4bit_levels(checkpoints):
-    """Every quantized layer of lab3_qat_4bit.pt uses at most 16 weight values."""
+    """Every quantized layer of lab3_qat_4bit.pt uses at most 16 weight values, and its
+    weights were finetuned (they are not the pretrained model's)."""
     _levels(checkpoints, "lab3_qat_4bit")
+    _finetuned(checkpoints, "lab3_qat_4bit", pretrained_resnet20(), "the pretrained model")
 
 
 @check("test_lab3_qat_4bit", points=3, needs_data=True)
@@ -259,9 +279,16 @@ def test_lab3_sparse_qat_4bit_is_sparse(checkpoints):
 
 @check("test_lab3_sparse_qat_4bit", points=1)
 def test_lab3_sparse_qat_4bit_levels(checkpoints):
-    """Quantized layers use at most 16 levels besides the pruned 0, which stays 0."""
+    """Quantized layers use at most 16 levels besides the pruned 0, which stays 0, and
+    were finetuned from lab2_finetune_70.pt (they are not its weights unchanged)."""
     name = "lab3_sparse_qat_4bit"
     _levels(checkpoints, name)
+    try:
+        start = checkpoints.model("lab2_finetune_70")
+    except CheckFailed:
+        start = None  # without a readable Lab 2 model there is nothing to compare with
+    if start is not None:
+        _finetuned(checkpoints, name, start, "lab2_finetune_70.pt")
     for layer, module in prunable_layers(checkpoints.model(name)):
         if isinstance(module, QuantConv2d):
             with torch.no_grad():
