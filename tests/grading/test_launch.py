@@ -6,6 +6,7 @@ allow namespaces (a container without them) the tests that need one are skipped,
 with the launcher's own report as the reason.
 """
 
+import ast
 import dataclasses
 import os
 import signal
@@ -202,3 +203,40 @@ def test_does_grading_refuse_to_start_when_python_cannot_run(tmp_path, monkeypat
     monkeypatch.setattr(_runner.Course, "template_gradebook", lambda self: b"")
     with pytest.raises(ValueError, match="the sandbox cannot start"):
         _runner.grade_course(tmp_path, "homework", progress=False, stream=None)
+
+
+def test_does_the_sandbox_see_only_its_allow_list(policy, tmp_path, isolation, run_sandboxed, repo):
+    """Is the root an allow-list: no repository but the Python environment, no home?"""
+    if not isolation.allow_list:
+        pytest.skip(f"no mount namespace here: {isolation.warnings}")
+    code = (
+        "import os\n"
+        f"print(os.path.exists({str(repo / 'solutions')!r}), os.path.exists('/root/.bashrc'))\n"
+        f"print(sorted(os.listdir({str(repo)!r})))\n"
+    )
+    returncode, out, _ = run_sandboxed(policy, tmp_path / "s", code)
+    assert returncode == 0
+    lines = out.splitlines()
+    assert lines[0] == "False False"
+    assert set(ast.literal_eval(lines[1])) <= {".venv"}
+
+
+def test_does_nothing_written_outlive_the_sandbox(policy, tmp_path, isolation, run_sandboxed):
+    """Are files written to /tmp, /var/tmp and /dev/shm gone, and the environment read-only?"""
+    if not isolation.allow_list:
+        pytest.skip(f"no mount namespace here: {isolation.warnings}")
+    name = f"edu-launch-test-{os.getpid()}"
+    code = (
+        "import os, sys\n"
+        "for folder in ('/tmp', '/var/tmp', '/dev/shm'):\n"
+        f"    open(os.path.join(folder, {name!r}), 'w').write('x')\n"
+        "try:\n"
+        f"    open(os.path.join(sys.prefix, {name!r}), 'w')\n"
+        "except OSError as error:\n"
+        "    print(error.errno)\n"
+    )
+    returncode, out, err = run_sandboxed(policy, tmp_path / "s", code)
+    assert returncode == 0, err
+    assert int(out) in (13, 30)  # EACCES (nobody) or EROFS (read-only bind)
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", sys.prefix):
+        assert not os.path.exists(os.path.join(folder, name)), folder
