@@ -2,40 +2,35 @@
 
 Usage::
 
-    python scripts/ship_pretrained.py outputs/pretrained-resnet20 [--data-root DIR]
+    python scripts/ship_pretrained.py outputs/reproduce/pretrained [--data-root DIR]
 
 It reads the run's last checkpoint (``checkpoint.pt``, with ``weights_only=True``) and
 ``metrics.json`` (and those of the runs it was ``--init``-ed from, recorded as stages),
-evaluates the final weights on the whole CIFAR-10 test split, and
-writes ``edu/models/weights/resnet20_cifar10.pt`` (a bare float32 state dict) and
-``resnet20_cifar10.json`` (the command, seed, epochs, data and its SHA-256, package
-and torch versions, hardware, wall time, test accuracy and loss).
+exports the final weights (:func:`edu.cli.train.export_weights`, the same file
+``edu reproduce all`` starts the lab tables from, byte for byte), evaluates them on the
+whole CIFAR-10 test split, and writes ``edu/models/weights/resnet20_cifar10.pt`` and
+``resnet20_cifar10.json``: the command, seed, epochs, the data named by its file name
+and SHA-256 (no path of the machine that trained it), package and torch versions,
+hardware, wall time, test accuracy and loss, and the learning curve (train and test
+accuracy of every epoch).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import re
+import shutil
 from pathlib import Path
 
 import torch
 
 from edu import __version__
-from edu.data import BatchLoader, load_cifar10
+from edu.cli.train import export_weights
+from edu.data import BatchLoader, describe_source, load_cifar10
 from edu.models import resnet_from_state_dict
-from edu.train import evaluate, load_checkpoint
+from edu.train import evaluate, load_checkpoint, load_state_dict
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "edu" / "models" / "weights"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _cpu_name() -> str:
@@ -69,23 +64,21 @@ def main() -> None:
 
     stages = _stages(args.run_dir)
     checkpoint = load_checkpoint(args.run_dir / "checkpoint.pt")
-    state_dict = {
-        key: value.float() if value.is_floating_point() else value
-        for key, value in checkpoint["model"].items()
-    }
-    net = resnet_from_state_dict(state_dict)
+    weights = export_weights(args.run_dir)
+    net = resnet_from_state_dict(load_state_dict(weights))
     test = load_cifar10("test", args.data_root)
     result = evaluate(net, BatchLoader(test.images, test.labels, 1000, train=False))
 
-    archive = re.match(r"image archive (\S+),", test.source)
+    data = describe_source(test.source)
     metrics = json.loads((args.run_dir / "metrics.json").read_text())
     meta = {
         "command": stages[-1]["command"],
         "stages": stages,
         "seed": checkpoint["args"]["seed"],
         "epochs": sum(stage["epochs"] for stage in stages),
-        "data": test.source,
-        "data_sha256": _sha256(Path(archive.group(1))) if archive else None,
+        "data": data["description"],
+        "data_sha256": data["sha256"],
+        "data_sha256_of": data["sha256_of"],
         "edu_version": __version__,
         "torch_version": str(torch.__version__),
         "hardware": f"{_cpu_name()}; {metrics['meta']['hardware']}",
@@ -96,9 +89,21 @@ def main() -> None:
         "test_loss": round(result.loss, 4),
         "shipped_by": "python scripts/ship_pretrained.py " + str(args.run_dir),
         "note": args.note,
+        "learning_curve": {
+            "columns": ["epoch", "lr", "train_accuracy", "test_accuracy"],
+            "rows": [
+                [
+                    row["epoch"],
+                    round(row["lr"], 6),
+                    round(row["train_accuracy"], 4),
+                    round(row["test_accuracy"], 4),
+                ]
+                for row in checkpoint["history"]
+            ],
+        },
     }
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    torch.save(state_dict, WEIGHTS_DIR / "resnet20_cifar10.pt")
+    shutil.copyfile(weights, WEIGHTS_DIR / "resnet20_cifar10.pt")
     (WEIGHTS_DIR / "resnet20_cifar10.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(meta, indent=2))
 

@@ -9,8 +9,17 @@ gets ``results.md``, ``results.json`` and ``command.txt``.
 
 Rows already finished with the same settings are skipped, so an interrupted run is
 continued by repeating its command; a finetuning row resumes from its last epoch.
-Lab 3 (d) starts from Lab 2's ``finetune-70`` weights: run ``edu reproduce lab2``
-(at least ``--rows finetune-70``) first, with the same options.
+Lab 3 (d) starts from the most accurate 70 %-sparse model of Lab 2 (rows
+``finetune-70``, ``iterative-70``, ``global-iterative-70``): run ``edu reproduce lab2``
+first, with the same options.
+
+Extra seeds (see the options) run the compared rows again, each from the same start,
+into ``OUTPUT_DIR/seeds/SEED/LAB/ROW/``; the table shows their mean and sample standard
+deviation beside the main seed's number.
+
+``edu reproduce all`` runs the whole course's reference: the pretrained ResNet-20
+(``edu train``, 200 epochs, into ``OUTPUT_DIR/pretrained/``), then Lab 2 and Lab 3 from
+it, with extra seeds; repeating the command resumes where it stopped.
 
 Finetuning (the project's choice; the spec fixes only batch 256 and 20 epochs): SGD,
 momentum 0.9, Nesterov, weight decay 5e-4, cosine learning rate from ``--lr`` to 0
@@ -30,16 +39,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edu.cli import _common
+from edu.cli import _common, _reproduce_all
+from edu.data import describe_source
 from edu.experiments import (
+    COMPARED_ROWS,
     LABS,
     RESULTS_HEADER,
     Experiment,
     MissingPrerequisiteError,
     Settings,
+    add_seed_spread,
     file_sha256,
     results_cells,
     run_lab,
+    seed_experiment,
     select_rows,
     sparsity_cells,
 )
@@ -61,7 +74,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("lab", choices=sorted(LABS), help="which lab's table to reproduce")
+    parser.add_argument(
+        "lab",
+        choices=[*sorted(LABS), "all"],
+        help="which lab's table to reproduce; all: the pretrained model, then both labs",
+    )
     parser.add_argument(
         "--rows",
         nargs="+",
@@ -89,6 +106,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--batch-size", type=_common.positive_int, default=256, help="the spec's batch size"
     )
     parser.add_argument("--seed", type=int, default=0, help="seeds each row's data order")
+    parser.add_argument(
+        "--extra-seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="SEED",
+        help="run the compared rows again with these seeds and report their mean and "
+        "spread (default: none; with all: 1 2)",
+    )
+    parser.add_argument(
+        "--seeded-rows",
+        nargs="+",
+        default=None,
+        metavar="ROW",
+        help="rows run with --extra-seeds; default every compared training row: "
+        + "; ".join(f"{lab}: {' '.join(rows)}" for lab, rows in COMPARED_ROWS.items())
+        + " (with all on a CPU: only the two 70 %% iterative rows of lab2)",
+    )
+    _reproduce_all.add_arguments(parser)
     parser.add_argument("--force", action="store_true", help="rerun rows already finished")
     parser.add_argument(
         "--output-dir",
@@ -104,7 +140,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     _common.add_data_arguments(parser)
     _common.add_device_argument(parser)
-    parser.set_defaults(func=run_reproduce)
+    parser.set_defaults(func=run_command)
 
 
 def resolve_options(args: argparse.Namespace) -> None:
@@ -151,6 +187,7 @@ def _summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The results table as JSON: per row its numbers, without history and per-layer data."""
     keep = ("row", "part", "description", "reference", "status", "accuracy", "loss")
     keep += ("max_weight_levels", "epochs", "best_epoch", "checks_ok", "seconds")
+    keep += ("seeds", "accuracy_mean", "accuracy_sd")
     return [
         {
             **{key: record[key] for key in keep if key in record},
@@ -164,10 +201,45 @@ def _summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def run_command(args: argparse.Namespace) -> int:
+    """``edu reproduce LAB`` runs one lab's table; ``edu reproduce all`` the whole course."""
+    if args.lab == "all":
+        return _reproduce_all.run_all(args)
+    return run_reproduce(args)
+
+
+def seeded_rows(args: argparse.Namespace) -> list[str]:
+    """The rows run again with ``--extra-seeds``: ``--seeded-rows`` of this lab, or the
+    lab's compared rows; only those ``--rows`` selects."""
+    rows = COMPARED_ROWS[args.lab] if args.seeded_rows is None else args.seeded_rows
+    valid = {row.id for row in select_rows(args.lab)}
+    unknown = [row for row in rows if row not in valid]
+    if unknown:
+        raise ValueError(
+            f"--seeded-rows: unknown {args.lab} rows {', '.join(unknown)}; "
+            f"valid rows: {', '.join(sorted(valid))}"
+        )
+    return [row for row in rows if args.rows is None or row in args.rows]
+
+
+def _run_extra_seeds(args: argparse.Namespace, exp: Experiment) -> dict[int, list[dict]]:
+    """Run the seeded rows with every extra seed; their records by seed."""
+    rows = seeded_rows(args)
+    extra = {}
+    for seed in args.extra_seeds or ():
+        if rows:
+            exp.say(f"{args.lab}, seed {seed}: {' '.join(rows)}")
+            extra[seed] = run_lab(args.lab, seed_experiment(exp, seed), rows, force=args.force)
+    return extra
+
+
 def run_reproduce(args: argparse.Namespace) -> int:
     """Run the chosen rows of the lab, write and print its results table."""
     resolve_options(args)
     select_rows(args.lab, args.rows)  # unknown rows: an error before anything loads
+    seeded_rows(args)
+    if args.seed in (args.extra_seeds or ()):
+        raise ValueError(f"--extra-seeds {args.seed} is the main --seed; give other seeds")
     checkpoint = _float_checkpoint(args)
     _common.apply_threads(args.threads)
     device = resolve_device(args.device)
@@ -192,10 +264,15 @@ def run_reproduce(args: argparse.Namespace) -> int:
         test_loader=test_loader,
         device=device,
         progress=not args.no_progress,
-        about={"checkpoint": str(checkpoint), "data": test_loader.source, "device": str(device)},
+        about={
+            "checkpoint": checkpoint.name,
+            "data": describe_source(test_loader.source)["description"],
+            "device": str(device),
+        },
     )
     try:
         records = run_lab(args.lab, exp, args.rows, force=args.force)
+        records = add_seed_spread(records, _run_extra_seeds(args, exp))
     except MissingPrerequisiteError as error:
         command = prerequisite_command(args, error.lab, error.row)
         raise ValueError(f"{error.reason}; make it first with:\n  {command}") from error

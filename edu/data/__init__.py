@@ -7,7 +7,9 @@
   then ``~/.cache/edu/data``;
 - :class:`BatchLoader` yields normalized float batches, shuffled with a random crop and
   flip per image for training, with no per-image Python work;
-- :func:`take` keeps the first ``n`` images (class-balanced, for smoke runs).
+- :func:`take` keeps the first ``n`` images (class-balanced, for smoke runs);
+- :func:`describe_source` names the data a run read by file name and SHA-256, not by
+  a path of the machine that ran it.
 
 This module sits above the numerical core: nothing in :mod:`edu.sparse`,
 :mod:`edu.prune`, :mod:`edu.quant` or :mod:`edu.models` imports it.
@@ -31,6 +33,7 @@ from edu.data._images import class_interleaved
 from edu.data._load import load_cifar10
 from edu.data._loader import BatchLoader, crop_flip
 from edu.data._paths import cache_dir, find_data_root
+from edu.data._source import describe_source
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -46,6 +49,7 @@ __all__ = [
     "cache_dir",
     "class_interleaved",
     "crop_flip",
+    "describe_source",
     "find_data_root",
     "load_cifar10",
     "take",

@@ -30,6 +30,7 @@ from edu.data._images import (
     tree_identity,
 )
 from edu.data._paths import DATA_ROOT_ENV, resolve_data_root, user_cache_home
+from edu.data._source import archive_source, batches_source, tree_source
 
 __all__ = ["load_cifar10"]
 
@@ -118,9 +119,7 @@ def _load_from(root: Path, split: str, *, cache: bool, skipped: list[str]) -> CI
     batches = find_batches(root)
     if batches is not None:
         images, labels = read_batches(batches, split)
-        return CIFAR10Tensors(
-            images, labels, f"CIFAR-10 python batches {batches.resolve()}, {split}"
-        )
+        return CIFAR10Tensors(images, labels, batches_source(batches, split))
 
     tree = find_tree(root, split)
     if tree is not None:
@@ -130,7 +129,7 @@ def _load_from(root: Path, split: str, *, cache: bool, skipped: list[str]) -> CI
         cached = load_cached(path, identity) if cache else None
         if cached is not None:
             return cached
-        tensors = CIFAR10Tensors(*read_tree(files), f"image folder {tree.resolve()}")
+        tensors = CIFAR10Tensors(*read_tree(files), tree_source(tree))
         if cache:
             save_cached(path, tensors, identity)
         return tensors
@@ -148,7 +147,7 @@ def _load_from(root: Path, split: str, *, cache: bool, skipped: list[str]) -> CI
             continue
         images, labels, prefix = result
         where = f"{prefix}/{split}/" if prefix else f"{split}/"
-        tensors = CIFAR10Tensors(images, labels, f"image archive {archive.resolve()}, {where}")
+        tensors = CIFAR10Tensors(images, labels, archive_source(archive, where))
         if cache:
             save_cached(path, tensors, identity)
         return tensors

@@ -11,37 +11,54 @@ This layer sits on top of :mod:`edu.data`, :mod:`edu.train`, :mod:`edu.prune` an
 - :func:`run_lab` runs the rows not yet done, writing ``<output>/<lab>/<row>/``
   (``row.json``, ``model.pt``, ``checkpoint.pt``);
 - :func:`results_cells` and :func:`sparsity_cells` lay the records out as tables;
+- :func:`seed_experiment` and :func:`add_seed_spread` run compared rows with extra
+  seeds and report their spread (:data:`COMPARED_ROWS`);
+- :func:`best_sparse_start` picks the 70 %-sparse model of Lab 2 that Lab 3 (d)
+  starts from;
 - :func:`reference_checkpoints` gives the shipped checkpoints of the rows a homework
   submission holds (:data:`REFERENCE_ROWS`).
 """
 
-from edu.experiments._experiment import MODEL_FILE, Experiment, RowResult
+from edu.experiments._experiment import MODEL_FILE, ROW_FILE, Experiment, RowResult
 from edu.experiments._finetune import CHECKPOINT, finetune, make_optimizer
+from edu.experiments._lab3 import SPARSE_CANDIDATES, best_sparse_start
 from edu.experiments._reference import (
     REFERENCE_ROWS,
     reference_checkpoints,
     reference_manifest,
 )
-from edu.experiments._results import RESULTS_HEADER, results_cells, sparsity_cells
-from edu.experiments._runner import ROW_FILE, MissingPrerequisiteError, finished_record, run_lab
+from edu.experiments._results import RESULTS_HEADER, results_cells, seed_spread, sparsity_cells
+from edu.experiments._runner import MissingPrerequisiteError, finished_record, run_lab
+from edu.experiments._seeds import (
+    COMPARED_ROWS,
+    PRUNING_COMPARISON,
+    add_seed_spread,
+    seed_dir,
+    seed_experiment,
+)
 from edu.experiments._settings import Settings, file_sha256
 from edu.experiments._summary import check_saved_model, level_budget, summarize
 from edu.experiments._tables import LAB2_ROWS, LAB3_ROWS, LABS, Row, select_rows
 
 __all__ = [
     "CHECKPOINT",
+    "COMPARED_ROWS",
     "LAB2_ROWS",
     "LAB3_ROWS",
     "LABS",
     "MODEL_FILE",
+    "PRUNING_COMPARISON",
     "REFERENCE_ROWS",
     "RESULTS_HEADER",
     "ROW_FILE",
+    "SPARSE_CANDIDATES",
     "Experiment",
     "MissingPrerequisiteError",
     "Row",
     "RowResult",
     "Settings",
+    "add_seed_spread",
+    "best_sparse_start",
     "check_saved_model",
     "file_sha256",
     "finetune",
@@ -52,6 +69,9 @@ __all__ = [
     "reference_manifest",
     "results_cells",
     "run_lab",
+    "seed_dir",
+    "seed_experiment",
+    "seed_spread",
     "select_rows",
     "sparsity_cells",
     "summarize",

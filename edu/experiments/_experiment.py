@@ -20,10 +20,13 @@ from edu.experiments._settings import Settings
 from edu.models import ResNetCIFAR, resnet_from_state_dict
 from edu.train import FitResult
 
-__all__ = ["MODEL_FILE", "Experiment", "RowResult"]
+__all__ = ["MODEL_FILE", "ROW_FILE", "Experiment", "RowResult"]
 
 MODEL_FILE = "model.pt"
 """A row's weights: ``{"state_dict": ..., "meta": ...}`` (:func:`edu.train.save_checkpoint`)."""
+
+ROW_FILE = "row.json"
+"""A finished row's record: its numbers, settings, history and checks."""
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
@@ -52,7 +55,11 @@ class Experiment:
     log : callable str -> None or None, default print
         Where progress lines go.
     about : dict, optional
-        Plain facts recorded in every ``row.json`` (checkpoint path, data, device).
+        Plain facts recorded in every ``row.json`` (checkpoint, data, device).
+    prerequisites : Experiment, optional
+        Where the rows this one starts from live (:attr:`Row.requires`), with their
+        settings: a run of extra seeds starts from the rows of the main seed's run.
+        Default: this experiment itself.
     """
 
     weights: Mapping[str, torch.Tensor]
@@ -64,6 +71,12 @@ class Experiment:
     progress: bool = True
     log: Callable[[str], None] | None = print
     about: dict[str, Any] = field(default_factory=dict)
+    prerequisites: Experiment | None = None
+
+    @property
+    def base(self) -> Experiment:
+        """The experiment whose rows this one's rows start from (:attr:`prerequisites`)."""
+        return self if self.prerequisites is None else self.prerequisites
 
     def row_dir(self, lab: str, row: str) -> Path:
         """The folder of one row's outputs."""

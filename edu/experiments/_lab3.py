@@ -8,19 +8,44 @@ Each function takes the :class:`Experiment` and the row's folder and returns a
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
-from edu.experiments._experiment import Experiment, RowResult
+from edu.experiments._experiment import ROW_FILE, Experiment, RowResult
 from edu.experiments._finetune import finetune
 from edu.experiments._summary import check_saved_model, level_budget
 from edu.prune import apply_masks, masks_from_nonzeros, sparsity_report
 from edu.quant import count_weight_levels
 from edu.train import load_state_dict
 
-__all__ = ["SPARSE_START", "ptq", "qat", "sparse_qat"]
+__all__ = ["SPARSE_CANDIDATES", "best_sparse_start", "ptq", "qat", "sparse_qat"]
 
-SPARSE_START = ("lab2", "finetune-70")
-"""The (lab, row) whose best weights Lab 3 (d) starts from: the 70 %-sparse model."""
+SPARSE_CANDIDATES = (
+    ("lab2", "finetune-70"),
+    ("lab2", "iterative-70"),
+    ("lab2", "global-iterative-70"),
+)
+"""The (lab, row) of every 70 %-sparse model of Lab 2: (c), (d) and (e)."""
+
+
+def best_sparse_start(exp: Experiment) -> tuple[str, str, float]:
+    """The 70 %-sparse model of Lab 2 that Lab 3 (d) starts from: the most accurate one.
+
+    The spec's Lab 3 (d) starts "from the best 70 %-sparse model of Lab 2". Every
+    row of :data:`SPARSE_CANDIDATES` must have finished in ``exp.base`` (the runner
+    checks it before any row runs); ties go to the earlier row.
+
+    Returns
+    -------
+    (lab, row, accuracy)
+        The chosen row and its test accuracy, as its ``row.json`` records it.
+    """
+    accuracies = {
+        (lab, row): json.loads((exp.base.row_dir(lab, row) / ROW_FILE).read_text())["accuracy"]
+        for lab, row in SPARSE_CANDIDATES
+    }
+    (lab, row), accuracy = max(accuracies.items(), key=lambda item: item[1])
+    return lab, row, accuracy
 
 
 def ptq(exp: Experiment, row_dir: Path, *, nbits: int, symmetric: bool = False) -> RowResult:
@@ -57,18 +82,23 @@ def qat(exp: Experiment, row_dir: Path, *, nbits: int) -> RowResult:
 def sparse_qat(exp: Experiment, row_dir: Path, *, nbits: int) -> RowResult:
     """Lab 3 (d): quantization-aware finetuning of the best 70 %-sparse model of Lab 2.
 
-    The mask is built from the non-zeros of that model and re-applied after every
-    step; the quantizer keeps zeros at 0, so the model stays as sparse as it started.
-    The saved weights are read back and checked: 0 wherever the mask prunes, and at
-    most :math:`2^N + 1` levels per quantized layer.
+    The start is :func:`best_sparse_start`. The mask is built from the non-zeros of
+    that model and re-applied after every step, and the quantizer maps zeros to 0, so
+    every pruned weight stays 0. The saved weights are read back and checked: 0
+    wherever the mask prunes, and at most :math:`2^N + 1` levels per quantized layer.
     """
-    start = exp.model_path(*SPARSE_START)
-    net = exp.model(load_state_dict(start), Nbits=nbits)
+    lab, row, accuracy = best_sparse_start(exp)
+    net = exp.model(load_state_dict(exp.base.model_path(lab, row)), Nbits=nbits)
     masks = masks_from_nonzeros(net)
     result = finetune(exp, net, row_dir, after_step=functools.partial(apply_masks, masks=masks))
+    details = {
+        "nbits": nbits,
+        "symmetric": False,
+        "start": {"lab": lab, "row": row, "accuracy": accuracy},
+    }
     return RowResult(
         net,
         result,
-        details={"nbits": nbits, "symmetric": False, "start": str(start)},
+        details=details,
         verify=functools.partial(check_saved_model, masks=masks, nbits=nbits),
     )

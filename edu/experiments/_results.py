@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["RESULTS_HEADER", "results_cells", "sparsity_cells"]
+__all__ = ["RESULTS_HEADER", "results_cells", "seed_spread", "sparsity_cells"]
 
 RESULTS_HEADER = [
     "row",
@@ -17,6 +17,7 @@ RESULTS_HEADER = [
     "description",
     "spec's reference",
     "this project",
+    "over seeds",
     "difference",
     "total sparsity",
     "max levels",
@@ -33,6 +34,24 @@ def _with_loss(accuracy: float | None, loss: float | None) -> str:
     return _number(accuracy) + ("" if loss is None else f" (loss {loss:.4f})")
 
 
+def seed_spread(record: dict[str, Any]) -> str:
+    """``"0.8721 ± 0.0012 (3 seeds)"`` for a row run with several seeds, else ``"-"``.
+
+    Examples
+    --------
+    >>> seed_spread({"seeds": [{}, {}, {}], "accuracy_mean": 0.87214, "accuracy_sd": 0.00123})
+    '0.8721 ± 0.0012 (3 seeds)'
+    >>> seed_spread({"accuracy": 0.9})
+    '-'
+    """
+    if "seeds" not in record:
+        return "-"
+    return (
+        f"{record['accuracy_mean']:.4f} ± {record['accuracy_sd']:.4f} "
+        f"({len(record['seeds'])} seeds)"
+    )
+
+
 def results_cells(records: Sequence[dict[str, Any]]) -> list[list[str]]:
     """One row of cells per record, under :data:`RESULTS_HEADER`.
 
@@ -45,6 +64,9 @@ def results_cells(records: Sequence[dict[str, Any]]) -> list[list[str]]:
     ...           "reference": {"accuracy": 0.8972, "loss": None}, "status": "not run"}
     >>> results_cells([record])[0][3:6]
     ['0.8972', 'not run', '-']
+
+    The project's column is the main seed's accuracy (the saved model); rows run with
+    extra seeds show their mean and spread beside it (:func:`seed_spread`).
     """
     cells = []
     for record in records:
@@ -52,7 +74,7 @@ def results_cells(records: Sequence[dict[str, Any]]) -> list[list[str]]:
         head = [record["row"], record["part"], record["description"]]
         head.append(_with_loss(reference["accuracy"], reference["loss"]))
         if "accuracy" not in record:
-            cells.append([*head, record.get("status", "not run"), "-", "-", "-", "-"])
+            cells.append([*head, record.get("status", "not run"), "-", "-", "-", "-", "-"])
             continue
         loss = record["loss"] if reference["loss"] is not None else None
         difference = (
@@ -62,6 +84,7 @@ def results_cells(records: Sequence[dict[str, Any]]) -> list[list[str]]:
             [
                 *head,
                 _with_loss(record["accuracy"], loss),
+                seed_spread(record),
                 "-" if difference is None else f"{difference:+.4f}",
                 _number(record["sparsity"]["total_sparsity"], 3),
                 "-" if record["max_weight_levels"] is None else str(record["max_weight_levels"]),

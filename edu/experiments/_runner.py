@@ -16,16 +16,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from edu.experiments._experiment import MODEL_FILE, Experiment
+from edu.experiments._experiment import MODEL_FILE, ROW_FILE, Experiment
 from edu.experiments._finetune import CHECKPOINT
 from edu.experiments._summary import summarize
 from edu.experiments._tables import Row, select_rows
 from edu.train import save_checkpoint
 
-__all__ = ["ROW_FILE", "MissingPrerequisiteError", "finished_record", "run_lab"]
-
-ROW_FILE = "row.json"
-"""A finished row's record: its numbers, settings, history and checks."""
+__all__ = ["MissingPrerequisiteError", "finished_record", "run_lab"]
 
 
 class MissingPrerequisiteError(ValueError):
@@ -72,24 +69,29 @@ def _differences(saved: dict[str, Any], current: dict[str, Any]) -> str:
 
 
 def _check_prerequisites(exp: Experiment, lab: str, rows: Iterable[Row], force: bool) -> None:
-    """Raise :class:`MissingPrerequisiteError` for the first row that cannot start."""
+    """Raise :class:`MissingPrerequisiteError` for the first row that cannot start.
+
+    The rows a row starts from are looked up in ``exp.base`` (the main seed's run
+    when ``exp`` runs an extra seed), with that experiment's settings.
+    """
+    base = exp.base
     planned: set[tuple[str, str]] = set()
     for row in rows:
         skipped = not force and finished_record(exp, lab, row) is not None
         for needed_lab, needed_row in [] if skipped else row.requires:
-            if (needed_lab, needed_row) in planned:
+            if base is exp and (needed_lab, needed_row) in planned:
                 continue
             needed = select_rows(needed_lab, [needed_row])[0]
-            if finished_record(exp, needed_lab, needed) is not None:
+            if finished_record(base, needed_lab, needed) is not None:
                 continue
-            record = _read_record(exp.row_dir(needed_lab, needed_row) / ROW_FILE)
-            path = exp.model_path(needed_lab, needed_row)
+            record = _read_record(base.row_dir(needed_lab, needed_row) / ROW_FILE)
+            path = base.model_path(needed_lab, needed_row)
             if record is None or not path.is_file():
                 why = "does not exist (or that row did not finish)"
             else:
                 why = (
                     "was made with other settings ("
-                    + _differences(record["settings"], _settings(exp))
+                    + _differences(record["settings"], _settings(base))
                     + ")"
                 )
             raise MissingPrerequisiteError(

@@ -34,10 +34,11 @@ def _options(data_root, weights, out):
 
 @pytest.fixture(scope="module")
 def smoke(data_root, weights, cache, tmp_path_factory):
-    """`edu reproduce lab2 --smoke` then `lab3 --smoke` into one output folder."""
+    """`edu reproduce lab2 --smoke` (iterative-70 also with seed 1), then `lab3 --smoke`."""
     out = tmp_path_factory.mktemp("reproduce")
-    for lab in ("lab2", "lab3"):
-        assert main(["reproduce", lab, *_options(data_root, weights, out)]) == 0
+    seeded = ["--extra-seeds", "1", "--seeded-rows", "iterative-70"]
+    assert main(["reproduce", "lab2", *seeded, *_options(data_root, weights, out)]) == 0
+    assert main(["reproduce", "lab3", *_options(data_root, weights, out)]) == 0
     return out
 
 
@@ -109,10 +110,20 @@ def test_global_row_prunes_with_one_threshold(smoke, weights):
         assert layer["sparsity"] == pytest.approx(0.70, abs=0.002)
 
 
+def _accuracy(smoke, lab, row):
+    return json.loads((smoke / lab / row / "row.json").read_text())["accuracy"]
+
+
 @pytest.mark.parametrize("nbits", [4, 3, 2])
 def test_sparse_qat_keeps_zeros_and_level_budget(smoke, nbits):
-    """Does sparse QAT keep every pruned weight at 0, with <= 2^N + 1 levels per layer?"""
-    start = _layer_weights(_state(smoke / "lab2" / "finetune-70" / "model.pt"))
+    """Does sparse QAT start from the most accurate 70 %-sparse row of Lab 2, keep every
+    pruned weight of it at 0, with <= 2^N + 1 levels per layer?"""
+    candidates = ("finetune-70", "iterative-70", "global-iterative-70")
+    accuracies = [_accuracy(smoke, "lab2", row) for row in candidates]
+    best = candidates[accuracies.index(max(accuracies))]
+    record = json.loads((smoke / "lab3" / f"sparse-qat-{nbits}" / "row.json").read_text())
+    assert record["details"]["start"] == {"lab": "lab2", "row": best, "accuracy": max(accuracies)}
+    start = _layer_weights(_state(smoke / "lab2" / best / "model.pt"))
     state = _state(smoke / "lab3" / f"sparse-qat-{nbits}" / "model.pt")
     for name, weight in _layer_weights(state).items():
         assert torch.all(weight[start[name] == 0] == 0), name
@@ -159,6 +170,32 @@ def test_unknown_row_is_a_clear_error(data_root, weights, tmp_path, capsys):
     assert not (tmp_path / "lab3").exists()
 
 
+def test_extra_seed_runs_apart_and_the_table_shows_the_spread(smoke):
+    """Does seed 1 of iterative-70 run into seeds/1/ with seed 1, and does the main table
+    show the mean and sample standard deviation of both seeds for that row alone?"""
+    extra = json.loads((smoke / "seeds" / "1" / "lab2" / "iterative-70" / "row.json").read_text())
+    assert extra["settings"]["seed"] == 1 and extra["checks_ok"]
+    assert sorted(p.name for p in (smoke / "seeds" / "1" / "lab2").iterdir()) == ["iterative-70"]
+    rows = {
+        row["row"]: row for row in json.loads((smoke / "lab2" / "results.json").read_text())["rows"]
+    }
+    accuracies = [rows["iterative-70"]["accuracy"], extra["accuracy"]]
+    assert [seed["seed"] for seed in rows["iterative-70"]["seeds"]] == [0, 1]
+    assert rows["iterative-70"]["accuracy_mean"] == pytest.approx(sum(accuracies) / 2)
+    assert rows["iterative-70"]["accuracy_sd"] == pytest.approx(
+        abs(accuracies[0] - accuracies[1]) / 2**0.5
+    )
+    assert "seeds" not in rows["global-iterative-70"]
+    assert "(2 seeds)" in (smoke / "lab2" / "results.md").read_text()
+
+
+def test_extra_seed_equal_to_the_main_seed_is_refused(data_root, weights, tmp_path, capsys):
+    """Is --extra-seeds repeating --seed an error that says so?"""
+    command = ["reproduce", "lab2", "--rows", "float", "--extra-seeds", "0"]
+    assert main([*command, *_options(data_root, weights, tmp_path)]) == 2
+    assert "--extra-seeds 0 is the main --seed" in capsys.readouterr().err
+
+
 def test_sparse_qat_without_lab2_names_the_command(data_root, weights, cache, tmp_path, capsys):
     """Does Lab 3 (d) without Lab 2's finetune-70 fail with the command that makes it?"""
     command = ["reproduce", "lab3", "--rows", "sparse-qat-4"]
@@ -167,3 +204,63 @@ def test_sparse_qat_without_lab2_names_the_command(data_root, weights, cache, tm
     assert "finetune-70/model.pt, which does not exist" in error
     assert "edu reproduce lab2 --rows finetune-70 --checkpoint" in error
     assert error.rstrip().endswith("--smoke")
+
+
+@pytest.fixture(scope="module")
+def whole_course(data_root, cache, tmp_path_factory):
+    """`edu reproduce all --smoke`: the pretrained model, then both labs from it."""
+    out = tmp_path_factory.mktemp("all")
+    command = ["reproduce", "all", "--smoke", "--data-root", str(data_root)]
+    command += ["--device", "cpu", "--no-progress", "--output-dir", str(out)]
+    assert main(command) == 0
+    return out, command
+
+
+def test_all_trains_the_start_of_both_labs_and_records_each_stage(whole_course):
+    """Does `all` train the pretrained model with `edu train`, start both labs from its
+    exported weights (by SHA-256), run the pruning comparison with seeds 1 and 2, and sum
+    the wall time of every stage?"""
+    out, _ = whole_course
+    pretrained = out / "pretrained"
+    assert (pretrained / "command.txt").read_text().startswith("edu train --epochs 1 ")
+    exported = load_state_dict(pretrained / "resnet20_cifar10.pt")
+    final = load_state_dict(pretrained / "model.pt")
+    assert all(torch.equal(exported[key], final[key].float()) for key in final)
+    summary = json.loads((out / "all.json").read_text())
+    for lab in ("lab2", "lab3"):
+        payload = json.loads((out / lab / "results.json").read_text())
+        assert payload["settings"]["checkpoint_sha256"] == summary["pretrained_sha256"]
+        assert "--checkpoint" in (out / lab / "command.txt").read_text()
+    rows = {
+        row["row"]: row for row in json.loads((out / "lab2" / "results.json").read_text())["rows"]
+    }
+    for row in ("iterative-70", "global-iterative-70"):
+        assert [seed["seed"] for seed in rows[row]["seeds"]] == [0, 1, 2]
+    assert sorted(p.name for p in (out / "seeds").iterdir()) == ["1", "2"]
+    assert not (out / "seeds" / "1" / "lab3").exists()  # on a CPU: the pruning rows only
+    times = summary["wall_seconds"]
+    assert times["total"] == pytest.approx(
+        sum(v for k, v in times.items() if k != "total"), abs=0.2
+    )
+    assert times["pretrained"] > 0 and times["lab2 extra seeds"] > 0
+
+
+def test_all_rerun_resumes_without_training_again(whole_course, capsys):
+    """Does repeating the command skip every finished epoch and row, leaving the weights?"""
+    out, command = whole_course
+    weights = out / "pretrained" / "resnet20_cifar10.pt"
+    before = weights.stat().st_mtime_ns
+    assert main(command) == 0
+    printed = capsys.readouterr().out
+    assert "resumed from" in printed and "epoch   1/1" not in printed
+    assert "ran" not in {
+        row["status"] for row in json.loads((out / "lab3" / "results.json").read_text())["rows"]
+    }
+    assert weights.stat().st_mtime_ns == before
+
+
+def test_all_refuses_options_of_a_single_lab(data_root, tmp_path, capsys):
+    """Are --rows and --checkpoint refused by `all`, which makes its own start?"""
+    command = ["reproduce", "all", "--smoke", "--rows", "float", "--output-dir", str(tmp_path)]
+    assert main(command) == 2
+    assert "apply to lab2 and lab3 alone" in capsys.readouterr().err

@@ -35,7 +35,26 @@ def test_finished_row_shows_reference_difference_and_levels():
     )
     cells = results_cells([record])[0]
     assert len(cells) == len(RESULTS_HEADER)
-    assert cells[3:] == ["0.9134", "0.9000", "-0.0134", "0.000", "16", "20"]
+    assert cells[3:] == ["0.9134", "0.9000", "-", "-0.0134", "0.000", "16", "20"]
+
+
+def test_row_run_with_extra_seeds_shows_mean_and_spread_beside_its_own_number():
+    """Does a row with several seeds keep the main seed's number and add mean ± sd (n)?"""
+    record = _record(
+        "iterative-70",
+        0.8919,
+        accuracy=0.87,
+        sparsity=_sparsity(0.7),
+        max_weight_levels=None,
+        epochs=20,
+        seeds=[{"seed": 0}, {"seed": 1}, {"seed": 2}],
+        accuracy_mean=0.871,
+        accuracy_sd=0.001,
+    )
+    cells = results_cells([record])[0]
+    assert cells[RESULTS_HEADER.index("this project")] == "0.8700"
+    assert cells[RESULTS_HEADER.index("over seeds")] == "0.8710 ± 0.0010 (3 seeds)"
+    assert cells[RESULTS_HEADER.index("difference")] == "-0.0219"
 
 
 def test_float_row_shows_the_loss_and_rows_not_run_say_so():

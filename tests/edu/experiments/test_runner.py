@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -11,7 +12,9 @@ from edu.experiments import (
     MissingPrerequisiteError,
     Row,
     RowResult,
+    add_seed_spread,
     run_lab,
+    seed_experiment,
 )
 from edu.experiments._runner import run_row
 from edu.train import load_state_dict
@@ -109,3 +112,74 @@ def test_interrupted_finetune_row_resumes_with_its_mask(make_experiment):
     for key, weight in oneshot.items():
         if key.endswith("conv.weight") and "id_mapping" not in key:
             assert torch.equal(weight == 0, tuned[key] == 0), key
+
+
+def _lab2_sparse_rows(exp):
+    run_lab("lab2", exp, ["finetune-70", "iterative-70", "global-iterative-70"])
+
+
+def _set_accuracy(exp, row, accuracy):
+    path = exp.row_dir("lab2", row) / ROW_FILE
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "accuracy": accuracy}))
+
+
+@pytest.mark.parametrize("best", ["finetune-70", "iterative-70", "global-iterative-70"])
+def test_sparse_qat_starts_from_the_most_accurate_70_percent_row(make_experiment, best):
+    """Does Lab 3 (d) start from whichever 70 %-sparse row of Lab 2 is the most accurate,
+    keeping exactly that row's zeros?"""
+    exp = make_experiment()
+    _lab2_sparse_rows(exp)
+    for row in ("finetune-70", "iterative-70", "global-iterative-70"):
+        _set_accuracy(exp, row, 0.9 if row == best else 0.5)
+    run_lab("lab3", exp, ["sparse-qat-4"])
+    record = json.loads((exp.row_dir("lab3", "sparse-qat-4") / ROW_FILE).read_text())
+    assert record["details"]["start"] == {"lab": "lab2", "row": best, "accuracy": 0.9}
+    start = load_state_dict(exp.model_path("lab2", best))
+    tuned = load_state_dict(exp.model_path("lab3", "sparse-qat-4"))
+    for key, weight in start.items():
+        if key.endswith("conv.weight") and "id_mapping" not in key:
+            assert torch.all(tuned[key][weight == 0] == 0), key
+
+
+def test_an_extra_seed_starts_from_the_main_runs_rows_and_writes_apart(make_experiment):
+    """Does a seed-1 run of sparse QAT use the main run's Lab 2 rows (which it does not
+    have itself), record seed 1, and write under seeds/1/ only?"""
+    exp = make_experiment()
+    _lab2_sparse_rows(exp)
+    extra = seed_experiment(exp, 1)
+    assert extra.output_dir == exp.output_dir / "seeds" / "1"
+    report = run_lab("lab3", extra, ["sparse-qat-2"])
+    record = next(r for r in report if r["row"] == "sparse-qat-2")
+    assert record["status"] == "ran" and record["settings"]["seed"] == 1
+    assert record["details"]["start"]["row"] in {
+        "finetune-70",
+        "iterative-70",
+        "global-iterative-70",
+    }
+    assert not exp.row_dir("lab3", "sparse-qat-2").exists()
+    assert not (extra.output_dir / "lab2").exists()
+
+
+def test_an_extra_seed_without_the_main_runs_rows_is_refused(make_experiment):
+    """Is an extra seed's sparse QAT refused when the main run lacks Lab 2's rows?"""
+    extra = seed_experiment(make_experiment(), 2)
+    with pytest.raises(MissingPrerequisiteError, match="does not exist"):
+        run_lab("lab3", extra, ["sparse-qat-3"])
+
+
+def test_seed_spread_is_the_mean_and_sample_deviation_of_finished_seeds():
+    """Are mean and n-1 standard deviation those of numpy, over the seeds that finished?"""
+    main = [{"row": "r", "accuracy": 0.80, "best_epoch": 3, "settings": {"seed": 0}}]
+    extra = {
+        1: [{"row": "r", "accuracy": 0.83, "best_epoch": 2, "settings": {"seed": 1}}],
+        2: [{"row": "r", "accuracy": 0.86, "best_epoch": 1, "settings": {"seed": 2}}],
+        3: [{"row": "r", "status": "not run"}],
+    }
+    row = add_seed_spread(main, extra)[0]
+    values = np.array([0.80, 0.83, 0.86])
+    assert row["accuracy"] == 0.80
+    assert row["accuracy_mean"] == pytest.approx(values.mean())
+    assert row["accuracy_sd"] == pytest.approx(values.std(ddof=1))
+    assert [seed["seed"] for seed in row["seeds"]] == [0, 1, 2]
+    assert "seeds" not in add_seed_spread(main, {3: extra[3]})[0]
