@@ -20,7 +20,9 @@ SUBCOMMANDS = (
     "evaluate",
     "prune",
     "quantize",
+    "compress",
     "reproduce",
+    "validate",
     "grade",
     "demo",
 )

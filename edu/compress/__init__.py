@@ -1,0 +1,33 @@
+"""A compressed model file: pruned, quantized weights stored in few bytes, read back exactly.
+
+:func:`save_compressed` writes a CIFAR ResNet as each quantized layer's grid, the
+positions of its non-zero weights (a bitmask or relative indices, whichever is smaller)
+and their packed ``N``-bit codes, the float layers as float32 (sparse when that pays),
+under a header with a format version and a checksum, entropy-coded with lzma when that
+makes the file smaller. :func:`load_compressed` parses it without unpickling anything
+and gives back a model whose forward pass is the saved one's, bit for bit. Storage
+accounting in the course notes, :ref:`storage`; the positions follow Han et al., 2016,
+"Deep Compression".
+"""
+
+from edu.compress._file import (
+    MAX_WEIGHTS,
+    CompressionReport,
+    is_compressed_file,
+    load_compressed,
+    save_compressed,
+    stored_weights,
+)
+from edu.compress._records import LayerSize
+from edu.compress._stream import CompressedFileError
+
+__all__ = [
+    "MAX_WEIGHTS",
+    "CompressedFileError",
+    "CompressionReport",
+    "LayerSize",
+    "is_compressed_file",
+    "load_compressed",
+    "save_compressed",
+    "stored_weights",
+]
