@@ -50,6 +50,9 @@ ACCURACY_HEADER = ("row", "spec part", "spec's accuracy", "this project", "diffe
 MODEL_HEADER = ("row", "what", "sparsity", "levels", "epochs (best)", "checks")
 """Columns of the second table of :func:`table_rows`: what each row is and was checked."""
 
+SEED_HEADER = ("row", "seeds", "accuracy per seed", "mean ± sd")
+"""Columns of :func:`seed_rows`: the rows run with several seeds, and their spread."""
+
 LAYER_COLUMNS = 4
 """Rows of the run per per-layer sparsity table, so that each fits the page."""
 
@@ -176,6 +179,23 @@ def table_rows(rows: list[dict[str, Any]]) -> tuple[list[list[str]], list[list[s
             ]
         )
     return accuracy, model
+
+
+def seed_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The rows run with extra seeds: each seed's accuracy, the mean and sample deviation.
+
+    Empty when no row of the run has ``seeds`` (:func:`edu.experiments.add_seed_spread`).
+    """
+    return [
+        [
+            row["row"],
+            ", ".join(str(seed["seed"]) for seed in row["seeds"]),
+            ", ".join(_number(seed["accuracy"]) for seed in row["seeds"]),
+            f"{row['accuracy_mean']:.4f} ± {row['accuracy_sd']:.4f}",
+        ]
+        for row in rows
+        if row.get("seeds")
+    ]
 
 
 def spec_rows(lab: str) -> tuple[list[list[str]], list[list[str]]]:
@@ -308,6 +328,18 @@ class LabResults(SphinxDirective):
                 "one in brackets) and the checks of its saved weights:"
             ),
             table_node(MODEL_HEADER, model, "lab-results"),
+        ]
+        seeds = seed_rows(results.payload["rows"])
+        if seeds:
+            out += [
+                _paragraph(
+                    "Rows run again with other seeds (the data order and augmentation "
+                    "of finetuning), so that a difference between rows can be told from "
+                    "seed noise; the tables above show the first seed:"
+                ),
+                table_node(SEED_HEADER, seeds, "lab-results"),
+            ]
+        out += [
             made_by,
             _paragraph(settings_text(results.payload)),
         ]

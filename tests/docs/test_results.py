@@ -139,6 +139,27 @@ def test_results_are_shown_beside_the_spec_with_their_command(tmp_path, docs_ext
     assert "has not been reproduced yet" not in page
 
 
+def test_rows_run_with_several_seeds_get_their_own_table(tmp_path, docs_ext, run_sphinx):
+    """Does a row with extra seeds show each seed's accuracy and their mean ± sd in a
+    third table, while rows of one seed stay out of it?"""
+    project = _project(tmp_path / "project", docs_ext)
+    payload = _payload({"iterative-70": 0.87, "global-iterative-70": 0.88})
+    for row in payload["rows"]:
+        if row["row"] == "iterative-70":
+            row["seeds"] = [
+                {"seed": 0, "accuracy": 0.87, "best_epoch": 20},
+                {"seed": 1, "accuracy": 0.8712, "best_epoch": 19},
+            ]
+            row["accuracy_mean"], row["accuracy_sd"] = 0.8706, 0.000849
+    _write(project / "results" / "lab2", payload)
+    tables = _tables(_build(run_sphinx, project))
+    assert len(tables) == 3
+    assert tables[2] == [
+        ["row", "seeds", "accuracy per seed", "mean ± sd"],
+        ["iterative-70", "0, 1", "0.8700, 0.8712", "0.8706 ± 0.0008"],
+    ]
+
+
 LAYERS_MD = """Command: `edu reproduce lab2`
 
 | row | spec part |
