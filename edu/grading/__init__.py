@@ -14,6 +14,9 @@
   nbgrader's gradebook, ``grades.csv`` and feedback pages: the checks' page of each
   student (:func:`feedback_html`) and the checks' results in the autograded notebooks
   that nbgrader's ``generate_feedback`` renders;
+- :func:`validate` checks a folder before it is submitted (``edu validate``): the
+  notebooks, the functions' signatures, the visible tests in the sandbox, the
+  checkpoints;
 - :class:`DailyLatePenalty` is a late penalty a course can choose in
   ``nbgrader_config.py``; :func:`assign_late_penalties` applies the course's.
 
@@ -53,6 +56,7 @@ from edu.grading._runner import CHECKS_FEEDBACK, CourseGrades, check_points, gra
 from edu.grading._sandbox import Isolation, SandboxPolicy, probe_isolation, resolve_user
 from edu.grading._student import Deadline, StudentCode
 from edu.grading._submission import NotebookSubmission, Submission, read_submission
+from edu.grading._validate import Finding, Validation, validate
 
 __all__ = [
     "CHECKS_FEEDBACK",
@@ -66,6 +70,7 @@ __all__ = [
     "CourseGrades",
     "DailyLatePenalty",
     "Deadline",
+    "Finding",
     "GradingContext",
     "GradingJob",
     "GradingSettings",
@@ -84,6 +89,7 @@ __all__ = [
     "StudentError",
     "Submission",
     "SubmissionResult",
+    "Validation",
     "assign_late_penalties",
     "check",
     "check_points",
@@ -106,4 +112,5 @@ __all__ = [
     "show",
     "static_findings",
     "summary_table",
+    "validate",
 ]
