@@ -154,3 +154,11 @@ def test_instructor_notebooks_are_refused(repo, tmp_path, notebooks, write_submi
     folder = write_submission(tmp_path / "full", notebooks)
     with pytest.raises(ValueError, match="holds solutions or hidden tests"):
         validate(folder, repo / "solutions" / "homework")
+
+
+def test_release_tells_students_to_validate(release):
+    """Does every student notebook end by telling how to run edu validate on the folder?"""
+    for path in sorted(release.glob("*.ipynb")):
+        last = nbformat.read(path, as_version=4).cells[-1]
+        assert last.source.startswith("## Before you submit"), path.name
+        assert "edu validate ." in last.source, path.name
