@@ -15,12 +15,15 @@ SEED = 20_241_001
 
 
 def _expect_arguments_unchanged(lab1, function: str, inputs: dict, *extra) -> None:
-    """Call ``function(*inputs, *extra)``; fail if it modified one of the arrays ``inputs``."""
-    _, after = lab1.call_and_arguments(function, *inputs.values(), *extra)
+    """Call ``function(*inputs, *extra)``; fail if its result is wrong or it modified one of
+    the arrays ``inputs`` (a function that returns nothing useful leaves them alone too)."""
+    got, after = lab1.call_and_arguments(function, *inputs.values(), *extra)
     call = f"{function}({', '.join([*inputs, *map(repr, extra)])})"
     for (name, value), now in zip(inputs.items(), after, strict=False):
         if isinstance(value, np.ndarray) and not np.array_equal(value, now):
             raise CheckFailed(f"{call} changed its argument {name} (it must return a new array)")
+    expected = getattr(reference, function)(*(np.copy(v) for v in inputs.values()), *extra)
+    expect_close(got, expected, call, inputs)
 
 
 # -- gradient -------------------------------------------------------------------------
@@ -51,7 +54,7 @@ def test_gradient_on_the_homework_data(lab1_sparse_regression):
 
 @check("test_gradient", points=1)
 def test_gradient_leaves_its_inputs_unchanged(lab1_sparse_regression):
-    """gradient does not modify X, y or w."""
+    """gradient returns the right array and does not modify X, y or w."""
     rng = np.random.default_rng(SEED + 2)
     inputs = {"X": rng.normal(size=(3, 5)), "y": rng.normal(size=3), "w": rng.normal(size=5)}
     _expect_arguments_unchanged(lab1_sparse_regression, "gradient", inputs)
@@ -83,7 +86,7 @@ def test_hard_threshold_edge_cases(lab1_sparse_regression):
 
 @check("test_hard_threshold", points=1)
 def test_hard_threshold_leaves_v_unchanged(lab1_sparse_regression):
-    """hard_threshold returns a new array and does not modify v."""
+    """hard_threshold returns the right new array and does not modify v."""
     v = np.random.default_rng(SEED + 11).normal(size=8)
     _expect_arguments_unchanged(lab1_sparse_regression, "hard_threshold", {"v": v}, 3)
 
@@ -137,7 +140,7 @@ def test_soft_threshold_edge_cases(lab1_sparse_regression):
 
 @check("test_soft_threshold", points=1)
 def test_soft_threshold_leaves_v_unchanged(lab1_sparse_regression):
-    """soft_threshold returns a new array and does not modify v."""
+    """soft_threshold returns the right new array and does not modify v."""
     v = np.random.default_rng(SEED + 31).normal(size=8)
     _expect_arguments_unchanged(lab1_sparse_regression, "soft_threshold", {"v": v}, 0.3)
 

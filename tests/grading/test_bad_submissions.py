@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -28,8 +29,9 @@ from PIL import Image
 from edu.data import CIFAR10_CLASSES
 from edu.grading import Limits, grade_course
 from edu.grading._assignment import put_tools_on_path
-from edu.models import ResNetCIFAR, pretrained_resnet20
+from edu.models import ResNetCIFAR, pretrained_resnet20, resnet_from_state_dict
 from edu.prune import prune_model
+from edu.quant import quantize_weights, quantized_layers
 
 pytestmark = pytest.mark.slow
 
@@ -58,16 +60,31 @@ class _Exit42:
         return (os._exit, (42,))
 
 
-def _good_checkpoints() -> dict[str, bytes]:
+def _quantized(state: dict) -> dict:
+    """``state`` with its quantized layers' weights moved to their 4-bit levels: a
+    stand-in for quantization-aware finetuning, which changes the weights it starts from."""
+    net = resnet_from_state_dict(state, Nbits=4)
+    with torch.no_grad():
+        for _, layer in quantized_layers(net):
+            layer.weight.copy_(quantize_weights(layer.weight, 4))
+    return net.state_dict()
+
+
+def _pruned_checkpoints():
     per_layer = pretrained_resnet20()
     prune_model(per_layer, 70)
     overall = pretrained_resnet20()
     prune_model(overall, 70, "global")
+    return per_layer.state_dict(), overall.state_dict()
+
+
+def _good_checkpoints() -> dict[str, bytes]:
+    per_layer, overall = _pruned_checkpoints()
     return {
-        "lab2_finetune_70.pt": _saved(per_layer.state_dict()),
-        "lab2_global_iterative_70.pt": _saved(overall.state_dict()),
-        "lab3_qat_4bit.pt": _saved(pretrained_resnet20().state_dict()),
-        "lab3_sparse_qat_4bit.pt": _saved(per_layer.state_dict()),
+        "lab2_finetune_70.pt": _saved(per_layer),
+        "lab2_global_iterative_70.pt": _saved(overall),
+        "lab3_qat_4bit.pt": _saved(_quantized(pretrained_resnet20().state_dict())),
+        "lab3_sparse_qat_4bit.pt": _saved(_quantized(per_layer)),
     }
 
 
@@ -283,6 +300,167 @@ def hostile(sol, rel, course):
     return {"lab1_sparse_regression": _append_code(notebook, attack)}, {}
 
 
+REPO = Path(__file__).resolve().parents[2]
+LEAK = "edu-leak-"
+"""The prefix of the files the hostile submissions try to leave behind."""
+
+
+def reads_the_solution(sol, rel, course):
+    """Reads the instructor's notebooks, the hidden checks and edu's source, by paths the
+    static check cannot see; leaves files in every writable place it may find.
+
+    gradient and hard_threshold are right only if one of those files could be read, so
+    their points would prove a leak; l1_subgradient and a free cell write files that
+    must not outlive the sandbox (in /tmp, /var/tmp, /dev/shm, its home, edu's source
+    and the CIFAR-10 cache the accuracy checks read).
+    """
+    secrets = [
+        str(REPO / "solutions" / "homework" / "lab1_sparse_regression.ipynb"),
+        str(course / "source" / "homework" / "lab1_sparse_regression.ipynb"),
+        str(course / "grader" / "test_lab1.py"),
+        str(REPO / "edu" / "sparse" / "_prox.py"),
+    ]
+    read_any = (
+        "import pathlib\n"
+        "def _peek():\n"
+        f"    for path in {secrets!r}:\n"
+        "        try:\n"
+        "            return getattr(pathlib.Path(path), 'read_' + 'text')()\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "    return None\n"
+    )
+    places = ["/tmp", "/var/tmp", "/dev/shm", "~", str(REPO / "edu"), os.environ["EDU_CACHE_DIR"]]
+    leave = (
+        "import os, pathlib\n"
+        "def _leave(tag):\n"
+        f"    for place in {places!r}:\n"
+        "        try:\n"
+        f"            target = pathlib.Path(os.path.expanduser(place)) / ({LEAK!r} + tag)\n"
+        "            getattr(target, 'write_' + 'text')('left behind')\n"
+        "        except OSError:\n"
+        "            pass\n"
+    )
+    notebook = _with(
+        sol["lab1_sparse_regression"],
+        "gradient",
+        read_any
+        + "def gradient(X, y, w):\n    return 2.0 * X.T @ (X @ w - y) if _peek() else 0 * w",
+    )
+    notebook = _with(
+        notebook,
+        "hard_threshold",
+        read_any + "def hard_threshold(v, k):\n"
+        "    v = np.asarray(v, dtype=float)\n"
+        "    if not _peek():\n        return v\n"
+        "    keep = np.argsort(-np.abs(v), kind='stable')[:k]\n"
+        "    out = np.zeros_like(v)\n    out[keep] = v[keep]\n    return out",
+    )
+    notebook = _with(
+        notebook,
+        "l1_subgradient",
+        leave + "def l1_subgradient(w):\n    _leave('worker')\n    return np.sign(w)",
+    )
+    return {"lab1_sparse_regression": _append_code(notebook, leave + "_leave('kernel')")}, {}
+
+
+def hands_over_the_work(sol, rel, course):
+    """Hands each function's work to what computes it: edu's other functions and torch's
+    own routines, by names the static check cannot see; clears the old record of
+    refusals and falls back on its own code when refused."""
+    lab1 = _with(
+        sol["lab1_sparse_regression"],
+        "soft_threshold",
+        "import torch\n"
+        "def soft_threshold(v, threshold):\n"
+        "    shrink = getattr(torch.nn.functional, 'soft' + 'shrink')\n"
+        "    return shrink(torch.as_tensor(np.asarray(v, dtype=float)), threshold).numpy()",
+    )
+    lab1 = _with(
+        lab1,
+        "trimmed_soft_threshold",
+        "import edu.sparse\n"
+        "def trimmed_soft_threshold(v, threshold, num_free):\n"
+        "    v = np.asarray(v, dtype=float)\n"
+        "    free = set(np.argsort(-np.abs(v), kind='stable')[:num_free].tolist())\n"
+        "    groups = [[i] for i in range(len(v)) if i not in free]\n"
+        "    prox = getattr(edu.sparse, 'group_soft_' + 'threshold')\n"
+        "    return prox(v, threshold, groups)",
+    )
+    lab1 = _with(
+        lab1,
+        "gradient",
+        "import edu, edu.sparse\n"
+        "def gradient(X, y, w):\n"
+        "    try:\n"
+        "        return getattr(edu.sparse, 'gradi' + 'ent')(X, y, w)\n"
+        "    except Exception:\n"
+        "        setattr(edu, '_REFUSED' + '_CALLS', [])\n"
+        "        return 2.0 * X.T @ (X @ w - y)",
+    )
+    lab2 = _with(
+        sol["lab2_pruning"],
+        "finetune_after_prune",
+        "import edu.prune, edu.train\n"
+        "def finetune_after_prune(net, trainloader, criterion, optimizer, prune=True):\n"
+        "    masks = getattr(edu.prune, 'masks_from_' + 'nonzeros')(net) if prune else None\n"
+        "    def after(n):\n"
+        "        if prune:\n"
+        "            getattr(edu.prune, 'apply_' + 'masks')(n, masks)\n"
+        "    train = getattr(edu.train, 'train_one_' + 'epoch')\n"
+        "    train(net, trainloader, criterion, optimizer, after_step=after)",
+    )
+    lab2 = _with(
+        lab2,
+        "global_prune_by_percentage",
+        "import torch\n"
+        "def global_prune_by_percentage(net, q):\n"
+        "    pruning = getattr(torch.nn.utils, 'pru' + 'ne')\n"
+        "    layers = [(layer, 'weight') for _, layer in prunable_layers(net)]\n"
+        "    method = getattr(pruning, 'L1' + 'Unstructured')\n"
+        "    getattr(pruning, 'global_' + 'unstructured')(layers, method, amount=q / 100)",
+    )
+    return {"lab1_sparse_regression": lab1, "lab2_pruning": lab2}, {}
+
+
+def does_nothing(sol, rel, course):
+    """Functions that leave their inputs (nearly) alone, and checkpoints submitted under
+    other names: each would pass a check that counts zeros, levels or what is untouched."""
+    lab2 = _with(
+        sol["lab2_pruning"],
+        "finetune_after_prune",
+        "def finetune_after_prune(net, trainloader, criterion, optimizer, prune=True):\n"
+        "    with torch.no_grad():\n"
+        "        for _, layer in prunable_layers(net):\n"
+        "            layer.weight.mul_(0.99)",
+    )
+    lab2 = _with(
+        lab2, "global_prune_by_percentage", "def global_prune_by_percentage(net, q):\n    pass"
+    )
+    lab2 = _with(
+        lab2,
+        "prune_by_percentage",
+        "def prune_by_percentage(layer, q):\n    return layer.weight.detach() != 0",
+    )
+    lab3 = _with(
+        sol["lab3_quantization"],
+        "STE",
+        "class STE(torch.autograd.Function):\n"
+        "    @staticmethod\n    def forward(ctx, w, bit, symmetric=False):\n"
+        "        return torch.zeros_like(w)\n"
+        "    @staticmethod\n    def backward(ctx, grad_output):\n"
+        "        return grad_output, None, None",
+    )
+    per_layer, _ = _pruned_checkpoints()
+    files = {
+        "lab2_finetune_70.pt": _saved(per_layer),
+        "lab2_global_iterative_70.pt": _saved(per_layer),
+        "lab3_qat_4bit.pt": _saved(pretrained_resnet20().state_dict()),
+        "lab3_sparse_qat_4bit.pt": _saved(per_layer),
+    }
+    return {"lab2_pruning": lab2, "lab3_quantization": lab3}, files
+
+
 SUBMISSIONS = {
     "solution": solution,
     "stub": stub,
@@ -298,6 +476,9 @@ SUBMISSIONS = {
     "bad_checkpoints": bad_checkpoints,
     "uses_reference": uses_reference,
     "hostile": hostile,
+    "reads_the_solution": reads_the_solution,
+    "hands_over_the_work": hands_over_the_work,
+    "does_nothing": does_nothing,
 }
 
 
@@ -534,7 +715,7 @@ def test_does_using_the_reference_earn_nothing(graded_class):
     """Do functions that star-import, reach or import edu's counterpart score 0, saying why?"""
     result = _result(graded_class, "uses_reference")
     assert "imports * from edu.sparse" in _messages(result, "test_gradient")
-    assert "called edu.sparse.l1_subgradient from edu" in _messages(result, "test_l1_subgradient")
+    assert "called edu.sparse.l1_subgradient" in _messages(result, "test_l1_subgradient")
     assert "imports soft_threshold from edu.sparse" in _messages(result, "test_soft_threshold")
     for grade_id in ("test_gradient", "test_l1_subgradient", "test_soft_threshold"):
         assert result.scores[grade_id] == 0
@@ -583,3 +764,59 @@ def test_is_there_a_feedback_page_per_student_with_the_messages(graded_class):
     assert set(grades.feedback) == set(SUBMISSIONS)
     for path in grades.feedback.values():
         assert path.exists()
+
+
+def test_does_reading_the_solution_earn_nothing(graded_class):
+    """Can a function read the instructor's notebooks, the checks or edu's source? (No:
+    the functions that are right only when they can score what the stub scores.)"""
+    result = _result(graded_class, "reads_the_solution")
+    assert result.scores["test_gradient"] == result.scores["test_hard_threshold"] == 0
+
+
+def test_does_nothing_a_submission_writes_survive_its_sandbox(graded_class):
+    """Are the files written to /tmp, /var/tmp, /dev/shm, home, edu and the data cache
+    gone, or never written, once the class is graded?"""
+    places = [Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), REPO / "edu"]
+    places.append(Path(os.environ["EDU_CACHE_DIR"]))
+    left = [str(p) for place in places for p in place.glob(f"{LEAK}*")]
+    assert left == []
+
+
+def test_does_handing_the_work_over_earn_nothing(graded_class):
+    """Do edu's other functions and torch's softshrink and pruning earn what the stub
+    does, with the refused call named, even when the record of refusals is cleared?"""
+    result = _result(graded_class, "hands_over_the_work")
+    for grade_id in (
+        "test_gradient",
+        "test_soft_threshold",
+        "test_trimmed_soft_threshold",
+        "test_finetune_after_prune",
+        "test_global_prune_by_percentage",
+    ):
+        assert result.scores[grade_id] == 0, grade_id
+        assert {c.kind for c in result.checks if c.grade_id == grade_id} == {"reference"}
+    assert "called edu.sparse.gradient" in _messages(result, "test_gradient")
+    assert "called torch.softshrink" in _messages(result, "test_soft_threshold")
+    assert "group_soft_threshold" in _messages(result, "test_trimmed_soft_threshold")
+    assert "masks_from_nonzeros" in _messages(result, "test_finetune_after_prune")
+    assert "torch.nn.utils.prune" in _messages(result, "test_global_prune_by_percentage")
+    assert result.scores["test_hard_threshold"] == result.scores["test_prune_by_percentage"] == 4
+
+
+def test_does_doing_nothing_earn_nothing(graded_class):
+    """Do functions that leave their inputs alone, and checkpoints under other names,
+    score what the stub scores for the points they aim at?"""
+    result = _result(graded_class, "does_nothing")
+    for grade_id in (
+        "test_prune_by_percentage",
+        "test_global_prune_by_percentage",
+        "test_finetune_after_prune",
+        "test_ste_asymmetric",
+        "test_ste_symmetric",
+    ):
+        assert result.scores[grade_id] == 0, grade_id
+    overall = _check(result, "test_lab2_global_iterative_70_is_70_percent_sparse_overall")
+    assert not overall.passed and "unevenly" in overall.message
+    assert "pretrained model unchanged" in _check(result, "test_lab3_qat_4bit_levels").message
+    sparse = _check(result, "test_lab3_sparse_qat_4bit_levels")
+    assert "lab2_finetune_70.pt unchanged" in sparse.message
