@@ -131,8 +131,7 @@ def _kernel_start_seconds(course: Path, repeats: int) -> float:
             for path in (autograded, runtime, scratch / "kernel"):
                 path.mkdir()
                 path.chmod(0o777)
-            visible = (str(autograded), str(runtime))
-            policy = SandboxPolicy(Limits(), resolve_user("nobody"), True, (str(course),), visible)
+            policy = SandboxPolicy(Limits(), resolve_user("nobody"), True, (str(autograded),))
             _write_kernelspec(scratch, policy, autograded, runtime)
             specs = KernelSpecManager(kernel_dirs=[str(scratch / "jupyter" / "kernels")])
             manager = KernelManager(kernel_name=_KERNEL_NAME, kernel_spec_manager=specs)
