@@ -15,6 +15,7 @@ from edu.compress._file import (
     CompressionReport,
     is_compressed_file,
     load_compressed,
+    model_from_bytes,
     save_compressed,
     stored_weights,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "LayerSize",
     "is_compressed_file",
     "load_compressed",
+    "model_from_bytes",
     "save_compressed",
     "stored_weights",
 ]

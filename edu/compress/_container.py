@@ -73,9 +73,12 @@ def pack_file(body: bytes, entropy_coding: bool | None = None) -> tuple[bytes, b
     >>> len(data), entropy_coded
     (35, False)
     """
-    packed = lzma.compress(body, format=lzma.FORMAT_RAW, filters=_FILTERS)
-    use_lzma = entropy_coding or (entropy_coding is None and len(packed) < len(body))
-    payload = packed if use_lzma else body
+    payload = body
+    if entropy_coding is not False:
+        packed = lzma.compress(body, format=lzma.FORMAT_RAW, filters=_FILTERS)
+        if entropy_coding or len(packed) < len(body):
+            payload = packed
+    use_lzma = payload is not body
     return _header(LZMA_FLAG if use_lzma else 0, len(body), payload) + payload, use_lzma
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "CompressionReport",
     "is_compressed_file",
     "load_compressed",
+    "model_from_bytes",
     "save_compressed",
     "stored_weights",
 ]
@@ -238,15 +239,20 @@ def load_compressed(path: str | os.PathLike) -> ResNetCIFAR:
     if path.stat().st_size > HEADER.size + MAX_BODY_BYTES:
         raise CompressedFileError(f"{path}: too large to be a compressed model file")
     try:
-        state, grids = _read_body(unpack_file(path.read_bytes()))
-        net = ResNetCIFAR(num_layers=_check_architecture(state))
+        return model_from_bytes(path.read_bytes())
     except CompressedFileError as error:
         raise CompressedFileError(f"{path}: {error}") from None
+
+
+def model_from_bytes(data: bytes) -> ResNetCIFAR:
+    """The model held by the bytes of a compressed model file (see :func:`load_compressed`)."""
+    state, grids = _read_body(unpack_file(data))
+    net = ResNetCIFAR(num_layers=_check_architecture(state))
     net.load_state_dict(state)
     for key, grid in grids.items():
         layer = net.get_submodule(key.rsplit(".", 1)[0])
         if not isinstance(layer, (QuantConv2d, QuantLinear)) or not key.endswith(".weight"):
-            raise CompressedFileError(f"{path}: {key} is quantized but its layer cannot be")
+            raise CompressedFileError(f"{key} is quantized but its layer cannot be")
         layer.nbits, layer.symmetric, layer.quantizer = grid.bits, grid.symmetric, stored_weights
     if len({(grid.bits, grid.symmetric) for grid in grids.values()}) == 1:
         net.Nbits, net.symmetric = next((grid.bits, grid.symmetric) for grid in grids.values())
