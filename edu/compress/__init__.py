@@ -7,7 +7,7 @@ under a header with a format version and a checksum, entropy-coded with lzma whe
 makes the file smaller. :func:`load_compressed` parses it without unpickling anything
 and gives back a model whose forward pass is the saved one's, bit for bit. Storage
 accounting in the course notes, :ref:`storage`; the positions follow Han et al., 2016,
-"Deep Compression".
+"Deep Compression", as does :func:`kmeans_quantize`, its weight sharing.
 """
 
 from edu.compress._file import (
@@ -19,6 +19,7 @@ from edu.compress._file import (
     save_compressed,
     stored_weights,
 )
+from edu.compress._kmeans import kmeans_quantize
 from edu.compress._records import LayerSize
 from edu.compress._stream import CompressedFileError
 
@@ -28,6 +29,7 @@ __all__ = [
     "CompressionReport",
     "LayerSize",
     "is_compressed_file",
+    "kmeans_quantize",
     "load_compressed",
     "model_from_bytes",
     "save_compressed",

@@ -106,7 +106,7 @@ def save_compressed(
     Raises
     ------
     ValueError
-        If ``net`` is not a :class:`ResNetCIFAR`, or a quantized layer has more
+        If ``net`` is not a :class:`~edu.models.ResNetCIFAR`, or a quantized layer has more
         than :math:`2^{16}` distinct weights.
 
     Notes
@@ -233,7 +233,7 @@ def load_compressed(path: str | os.PathLike) -> ResNetCIFAR:
     CompressedFileError
         (a ``ValueError``) If the file is truncated, corrupted, of another version,
         declares more than :data:`MAX_WEIGHTS` weights, or holds tensors that are not
-        those of a :class:`ResNetCIFAR`; the message says which.
+        those of a :class:`~edu.models.ResNetCIFAR`; the message says which.
     """
     path = Path(path)
     if path.stat().st_size > HEADER.size + MAX_BODY_BYTES:

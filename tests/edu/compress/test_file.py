@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import edu
-from edu.compress import load_compressed, save_compressed, stored_weights
+from edu.compress import kmeans_quantize, load_compressed, save_compressed, stored_weights
 from edu.compress._records import read_record, write_float, write_quantized
 from edu.compress._stream import Reader, Writer
 from edu.models import ResNetCIFAR, resnet_from_state_dict
@@ -124,6 +124,23 @@ def test_sizes_of_the_sparse_quantized_checkpoint(tmp_path):
         t.numel() * t.element_size() for t in net.state_dict().values()
     )
     assert report.entropy_coded and report.ratio > 14
+
+
+def test_round_trip_of_k_means_weights_through_their_codebooks(tmp_path):
+    """Are k-means-shared weights stored as 4-bit codebooks and read back bit for bit?"""
+
+    def kmeans(weight, bits, symmetric):
+        return kmeans_quantize(weight, bits)
+
+    net = resnet_from_state_dict(load_state_dict(SPARSE_QAT), Nbits=4, quantizer=kmeans)
+    report = save_compressed(net, tmp_path / "net.edz")
+    assert {layer.storage for layer in report.layers if "bit" in layer.storage} == {
+        "4-bit codebook"
+    }
+    loaded = load_compressed(tmp_path / "net.edz")
+    saved, read = _forward_weights(net), _forward_weights(loaded)
+    for key in saved:
+        assert torch.equal(saved[key].view(torch.int32), read[key].view(torch.int32)), key
 
 
 def test_entropy_coding_can_be_forced_or_refused(tmp_path):
