@@ -1,7 +1,8 @@
 """``edu compress``: write a checkpoint as a compressed model file and show what each layer costs.
 
 The weights are loaded into ``ResNetCIFAR(Nbits=N)`` (stage convolutions quantized as
-the forward pass quantizes them, first conv and final linear float) and written with
+the forward pass quantizes them, first conv and final linear float), or with
+``--kmeans`` shared among 2^N k-means centroids per layer, and written with
 :func:`edu.compress.save_compressed`; ``edu evaluate FILE`` reads the file back.
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
+
 from edu.cli import _common
-from edu.compress import CompressionReport, LayerSize, save_compressed
+from edu.compress import CompressionReport, LayerSize, kmeans_quantize, save_compressed
 from edu.models import resnet_from_state_dict
 from edu.train import load_state_dict
 
@@ -32,14 +35,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="quantize the stage convs to N bits (default: keep the weights float)",
     )
-    parser.add_argument("--symmetric", action="store_true", help="symmetric quantizer")
+    grid = parser.add_mutually_exclusive_group()
+    grid.add_argument("--symmetric", action="store_true", help="symmetric linear quantizer")
+    grid.add_argument(
+        "--kmeans", action="store_true", help="k-means weight sharing instead of a linear grid"
+    )
     parser.set_defaults(func=run_compress)
+
+
+def _kmeans(weight: torch.Tensor, bits: int, symmetric: bool) -> torch.Tensor:
+    """The quantizer interface of the layers, ``(w, bits, symmetric)``, for k-means."""
+    return kmeans_quantize(weight, bits)
 
 
 def run_compress(args: argparse.Namespace) -> int:
     """Compress ``args.checkpoint`` into ``args.out`` and print the per-layer table."""
+    if args.kmeans and args.nbits is None:
+        raise ValueError("--kmeans needs --nbits: the number of centroids is 2^N")
     net = resnet_from_state_dict(
-        load_state_dict(args.checkpoint), Nbits=args.nbits, symmetric=args.symmetric
+        load_state_dict(args.checkpoint),
+        Nbits=args.nbits,
+        symmetric=args.symmetric,
+        quantizer=_kmeans if args.kmeans else None,
     )
     report = save_compressed(net, args.out)
     print(size_table(report))

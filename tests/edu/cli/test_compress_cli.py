@@ -26,6 +26,15 @@ def test_compress_prints_the_layer_table_and_the_ratio(weights, tmp_path, capsys
     assert "x smaller" in printed
 
 
+def test_kmeans_needs_bits_and_writes_codebooks(weights, tmp_path, capsys):
+    """Does --kmeans store 2-bit codebooks, and refuse to run without --nbits?"""
+    out = tmp_path / "net.edz"
+    assert main(["compress", str(weights), "--out", str(out), "--kmeans"]) == 2
+    assert "--kmeans needs --nbits" in capsys.readouterr().err
+    assert main(["compress", str(weights), "--out", str(out), "--nbits", "2", "--kmeans"]) == 0
+    assert "2-bit codebook" in capsys.readouterr().out
+
+
 def test_evaluate_reads_the_compressed_file_as_saved(data_root, weights, tmp_path, capsys):
     """Does `edu evaluate FILE` give the loss and accuracy of the quantized checkpoint?"""
     out = tmp_path / "net.edz"
