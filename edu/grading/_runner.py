@@ -7,7 +7,9 @@ kept in ``<course>/.grading/``), runs the others through
 arrives, in this process only: the gradebook, the autograded notebooks (with the
 checks' results, for nbgrader's ``generate_feedback``), the checks' feedback page, the
 cache. It then assigns the late penalties (of every graded submission, so that manual
-grades given since count), writes ``grades.csv`` and returns the summary table.
+grades given since count), writes ``grades.csv`` and, beside it, the page of pairs of
+students whose code is near-identical (:mod:`edu.grading._similarity`; it changes no
+grade), and returns the summary table.
 
 The checks' pages go to ``checks_feedback/<student>/<assignment>/checks.html``, not to
 nbgrader's ``feedback/`` folder: ``generate_feedback`` skips a student whose folder
@@ -49,6 +51,7 @@ from edu.grading._regrade import fingerprint as grader_fingerprint
 from edu.grading._regrade import load_result, save_result
 from edu.grading._report import grades_csv, summary_table
 from edu.grading._sandbox import exposed_to, probe_isolation, resolve_user
+from edu.grading._similarity import SIMILARITY_PAGE, class_similarity_html
 from edu.grading._submission import read_submission
 
 __all__ = ["CHECKS_FEEDBACK", "CourseGrades", "check_points", "grade_course"]
@@ -374,6 +377,8 @@ def grade_course(
     lateness = assign_late_penalties(course.db_url, assignment, sorted(results), course.config)
     csv_path = course.root / "grades.csv"
     csv_path.write_text(grades_csv(course.db_url, results.values()))
+    similarity = class_similarity_html(submissions, layout, settings.limits)
+    (course.root / SIMILARITY_PAGE).write_text(similarity)
     table = summary_table(results.values(), layout, lateness)
     if stream is not None:
         print(table, file=stream)

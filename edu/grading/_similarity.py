@@ -1,0 +1,290 @@
+"""Code similarity across a class: pairs of students whose taught functions are near-identical.
+
+A signal for the instructor, never a grade: ``edu grade`` writes the class's pairs to
+``similarity.html`` beside ``grades.csv`` and changes no score.
+
+The measure compares what each student wrote, not how it looks:
+
+1. **Normalized tokens.** A solution cell is parsed (``ast``); docstrings and other
+   bare strings are dropped, comments and formatting vanish with the parse, and every
+   identifier the code binds or uses (variables, parameters, functions, import
+   aliases) is renamed ``v0, v1, ...`` in order of first appearance, so a consistent
+   renaming changes nothing. Attribute names (``np.sign``, ``.abs()``), keyword
+   names, operators and constants stay: they are what the code does. The tree is
+   written back (``ast.unparse``) and cut into Python tokens.
+2. **Starter code excluded.** The cell's fingerprint is its set of token
+   :data:`SHINGLE`-grams, minus every :data:`SHINGLE`-gram of the released stub
+   (signature, docstring, ``raise NotImplementedError()``), normalized the same way:
+   what every student was given does not count as agreement.
+3. **Jaccard similarity** of two students' fingerprints, ``|A & B| / |A | B|``, for each
+   taught function (:data:`edu.grading._taught.TAUGHT`). A pair is reported when it is
+   at least :data:`THRESHOLD` and both wrote at least :data:`MIN_SHINGLES` grams of
+   their own (an untouched stub has none: it is never paired). Pairs are ranked by
+   similarity, then by the size of the code they share.
+
+A copy with renamed variables, new comments and another layout scores 1.0; two
+correct solutions written independently share the library calls of the formula but
+not the order and shape of the statements around them, and score well below.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import io
+import itertools
+import re
+import tokenize
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edu.grading._assignment import AssignmentLayout
+from edu.grading._limits import Limits
+from edu.grading._submission import read_submission
+from edu.grading._taught import TAUGHT
+from edu.grading._visible import without_magics
+
+__all__ = [
+    "MIN_SHINGLES",
+    "SHINGLE",
+    "SIMILARITY_PAGE",
+    "THRESHOLD",
+    "SimilarPair",
+    "class_similarity_html",
+    "fingerprint",
+    "normalized_tokens",
+    "similar_pairs",
+    "similarity_html",
+    "starter_code",
+]
+
+SHINGLE = 5
+"""Tokens per gram of a fingerprint."""
+
+THRESHOLD = 0.7
+"""Jaccard similarity from which a pair is reported."""
+
+MIN_SHINGLES = 20
+"""Fewest grams of a student's own code for the function to be compared: a one-line
+formula (``gradient``, ``l1_subgradient``) cannot be told from its copy."""
+
+SIMILARITY_PAGE = "similarity.html"
+"""The page's file name, in the course folder beside ``grades.csv``."""
+
+_SOLUTION = re.compile(
+    r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.MULTILINE | re.DOTALL
+)
+_SKIPPED = {tokenize.ENCODING, tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER}
+
+
+def starter_code(source: str) -> str:
+    """The released stub of an instructor's solution cell (nbgrader's ``ClearSolutions``).
+
+    A source without solution markers is returned as it is (already the release's).
+    """
+    return _SOLUTION.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", source)
+
+
+class _Canonical(ast.NodeTransformer):
+    """Drops bare strings and renames identifiers in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def _rename(self, name: str) -> str:
+        return self.names.setdefault(name, f"v{len(self.names)}")
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        body = getattr(node, "body", None)
+        if isinstance(body, list):
+            kept = [
+                s
+                for s in body
+                if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+            ]
+            node.body = kept or [ast.Pass()]
+        return super().generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        node.id = self._rename(node.id)
+        return node
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        node.arg = self._rename(node.arg)
+        node.annotation = None
+        return node
+
+    def visit_alias(self, node: ast.alias) -> ast.alias:
+        node.asname = self._rename(node.asname or node.name.partition(".")[0])
+        return node
+
+    def _visit_definition(self, node):
+        node.name = self._rename(node.name)
+        if hasattr(node, "returns"):
+            node.returns = None
+        return self.generic_visit(node)
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _visit_definition
+
+
+def normalized_tokens(source: str) -> list[str] | None:
+    """The cell's tokens after normalization (module docstring); None if it does not parse."""
+    try:
+        tree = _Canonical().visit(ast.parse(without_magics(source)))
+    except SyntaxError:
+        return None
+    text = ast.unparse(tree)
+    return [
+        tok.string or tokenize.tok_name[tok.type]
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type not in _SKIPPED
+    ]
+
+
+def _grams(tokens: Sequence[str]) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
+
+
+def fingerprint(source: str, starter: str = "") -> frozenset[tuple[str, ...]]:
+    """The :data:`SHINGLE`-grams of the cell's normalized tokens that the starter lacks."""
+    tokens = normalized_tokens(source)
+    if tokens is None:
+        return frozenset()
+    given = _grams(normalized_tokens(starter) or []) if starter else set()
+    return frozenset(_grams(tokens) - given)
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    """Two students whose code for one taught function is near-identical.
+
+    Attributes
+    ----------
+    function : str
+        The taught function (its solution cell's grade id).
+    students : tuple of str
+        The two students, in name order.
+    similarity : float
+        The Jaccard similarity of their fingerprints, in [0, 1].
+    shared : int
+        How many grams of their own code they share.
+    """
+
+    function: str
+    students: tuple[str, str]
+    similarity: float
+    shared: int
+
+
+def similar_pairs(
+    solutions: Mapping[str, Mapping[str, str]],
+    starters: Mapping[str, str],
+    threshold: float = THRESHOLD,
+) -> list[SimilarPair]:
+    """Every pair of students at or above ``threshold`` on some taught function, ranked.
+
+    Parameters
+    ----------
+    solutions : mapping
+        ``{student: {grade_id: source}}``: each student's solution cells.
+    starters : mapping
+        ``{grade_id: source}``: the released stub of each cell.
+    threshold : float, default THRESHOLD
+
+    Returns
+    -------
+    list of SimilarPair
+        By function in :data:`TAUGHT` order, then by similarity and shared size,
+        highest first.
+    """
+    pairs = []
+    for function in TAUGHT:
+        prints = {
+            student: fingerprint(cells[function], starters.get(function, ""))
+            for student, cells in sorted(solutions.items())
+            if function in cells
+        }
+        prints = {s: p for s, p in prints.items() if len(p) >= MIN_SHINGLES}
+        found = []
+        for (a, pa), (b, pb) in itertools.combinations(prints.items(), 2):
+            shared = len(pa & pb)
+            similarity = shared / len(pa | pb)
+            if similarity >= threshold:
+                found.append(SimilarPair(function, (a, b), similarity, shared))
+        pairs += sorted(found, key=lambda p: (-p.similarity, -p.shared, p.students))
+    return pairs
+
+
+_STYLE = """
+body { font-family: sans-serif; line-height: 1.4; max-width: 46em; margin: 0 auto;
+       padding: 0.8em; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
+table { border-collapse: collapse; } td, th { padding: 0.2em 0.6em; text-align: left; }
+tr + tr td { border-top: 1px solid #ddd; } td.num { text-align: right; }
+"""
+
+
+def similarity_html(pairs: Sequence[SimilarPair], assignment: str, students: int) -> str:
+    """The instructor's page of similar pairs, one table per taught function."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Similar solutions: {html.escape(assignment)}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>Similar solutions: {html.escape(assignment)}</h1>",
+        f"<p>{students} submissions compared, function by function. A pair is listed when "
+        f"the Jaccard similarity of their code is at least {THRESHOLD:g}: {SHINGLE}-grams "
+        "of normalized tokens (identifiers renamed in order of appearance, comments, "
+        "docstrings and layout ignored), the released starter code left out. It is a "
+        "reason to read the two solutions side by side, not a finding: no grade "
+        "changes because of it.</p>",
+    ]
+    if not pairs:
+        parts.append("<p>No pair reaches the threshold.</p>")
+    for function, group in itertools.groupby(pairs, key=lambda p: p.function):
+        rows = "".join(
+            f"<tr><td>{html.escape(p.students[0])}</td><td>{html.escape(p.students[1])}</td>"
+            f'<td class="num">{p.similarity:.2f}</td><td class="num">{p.shared}</td></tr>'
+            for p in group
+        )
+        parts.append(
+            f"<h2><code>{html.escape(function)}</code></h2><table><tr><th>student</th>"
+            f"<th>student</th><th>similarity</th><th>shared grams</th></tr>{rows}</table>"
+        )
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def class_similarity_html(
+    submissions: Mapping[str, Path], layout: AssignmentLayout, limits: Limits
+) -> str:
+    """The page of similar pairs of a class: every submission read, compared, reported.
+
+    Parameters
+    ----------
+    submissions : mapping of str to Path
+        ``{student: submission folder}``.
+    layout : AssignmentLayout
+        The assignment; its solution cells give the starter code (nbgrader's gradebook
+        keeps them as released, the source notebooks with solution markers).
+    limits : Limits
+        Size limits of the files read.
+    """
+    starters = {
+        cell.grade_id: starter_code(cell.source)
+        for notebook in layout.notebooks
+        for cell in notebook.cells
+        if cell.grade_id in TAUGHT and cell.solution
+    }
+    solutions = {}
+    for student, folder in submissions.items():
+        submission = read_submission(Path(folder), student, layout, limits)
+        solutions[student] = {
+            grade_id: source
+            for notebook in submission.notebooks.values()
+            for grade_id, source in notebook.solutions.items()
+        }
+    pairs = similar_pairs(solutions, starters)
+    return similarity_html(pairs, layout.name, len(submissions))
