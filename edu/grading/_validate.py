@@ -137,7 +137,8 @@ def _solution_finding(stub: SourceCell, source: str, where: str) -> Finding:
     except SyntaxError as error:
         return Finding(where, False, f"{name}: line {error.lineno} does not parse ({error.msg})")
     if ast.dump(tree) == ast.dump(released):
-        return Finding(where, False, f"{name} is still the starter code: write it")
+        todo = "write it" if expected else "answer it"
+        return Finding(where, False, f"{name} is still the starter code: {todo}")
     if expected is None:
         return Finding(where, True, f"{name} is answered")
     found = next(

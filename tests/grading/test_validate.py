@@ -89,6 +89,7 @@ def test_untouched_stub_lists_each_missing_function(tmp_path, release, write_sub
     assert status == 1
     for name in TAUGHT_CELLS:
         assert f"{name} is still the starter code: write it" in out
+    assert "tf_1_1 is still the starter code: answer it" in out
     for spec in SUBMISSION_CHECKPOINTS.values():
         assert f"FIX  {spec.filename}: {spec.filename} is not in the submission" in out
     assert "visible test test_gradient: " in out
@@ -162,3 +163,12 @@ def test_release_tells_students_to_validate(release):
         last = nbformat.read(path, as_version=4).cells[-1]
         assert last.source.startswith("## Before you submit"), path.name
         assert "edu validate ." in last.source, path.name
+
+
+def test_missing_folder_or_release_is_a_one_line_error(tmp_path, capsys):
+    """Are a missing folder and a missing release each one line, with exit status 2?"""
+    assert main(["validate", str(tmp_path / "nowhere")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    status = main(["validate", str(tmp_path), "--release", str(tmp_path / "none")])
+    assert status == 2
+    assert "pass --release" in capsys.readouterr().err
