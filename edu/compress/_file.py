@@ -36,7 +36,9 @@ __all__ = [
 MAX_WEIGHTS = 2**25
 """The most entries a file may declare in all (ResNet-1202 has 19.4 M), so that a
 hostile header cannot make the reader allocate more than 128 MiB of weights."""
-MAX_TENSORS = 2**16
+MAX_TENSORS = 2**14
+"""The most tensors a file may hold (ResNet-1202 has 7,220), which bounds the depth the
+reader builds its shape check for."""
 _ARCHITECTURE = "ResNetCIFAR"
 
 

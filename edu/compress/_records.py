@@ -58,11 +58,6 @@ class LayerSize:
     positions: str
     nbytes: int
 
-    @property
-    def bits_per_weight(self) -> float:
-        """``8 * nbytes / weights``."""
-        return 8 * self.nbytes / max(self.weights, 1)
-
 
 def _write_head(writer: Writer, name: str, tensor: torch.Tensor, storage: int) -> None:
     encoded = name.encode()

@@ -121,7 +121,7 @@ def _header(version=1, flags=0, body_length=0, payload=b""):
         (_header(body_length=2**62, flags=1, payload=b"x"), "body of 4611686018427387904"),
         (_header(body_length=5, payload=b"abc"), "declares a body of 5 bytes"),
         (_header(body_length=3, flags=1, payload=b"abc"), "corrupted lzma"),
-        (_file(_body(count=2**32 - 1)), "4294967295 tensors declared"),
+        (_file(_body(count=2**32 - 1)), "4294967295 tensors declared, at most 16384"),
         (_file(b"\x03abc" + bytes(4)), "unknown architecture"),
         (_file(_body() + b"\x00"), "1 unexpected bytes"),
     ],
