@@ -17,10 +17,11 @@ The measure compares what each student wrote, not how it looks:
    (signature, docstring, ``raise NotImplementedError()``), normalized the same way:
    what every student was given does not count as agreement.
 3. **Jaccard similarity** of two students' fingerprints, ``|A & B| / |A | B|``, for each
-   taught function (:data:`edu.grading._taught.TAUGHT`). A pair is reported when it is
-   at least :data:`THRESHOLD` and both wrote at least :data:`MIN_SHINGLES` grams of
-   their own (an untouched stub has none: it is never paired). Pairs are ranked by
-   similarity, then by the size of the code they share.
+   taught function (:data:`edu.grading._taught.TAUGHT`). Grams that more than
+   :data:`COMMON` students share are dropped first, as common ground. A pair is
+   reported when it is at least :data:`THRESHOLD` and both wrote at least
+   :data:`MIN_SHINGLES` grams of their own (an untouched stub has none: it is never
+   paired). Pairs are ranked by similarity, then by the size of the code they share.
 
 A copy with renamed variables, new comments and another layout scores 1.0; two
 correct solutions written independently share the library calls of the formula but
@@ -35,6 +36,7 @@ import io
 import itertools
 import re
 import tokenize
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,7 @@ from edu.grading._taught import TAUGHT
 from edu.grading._visible import without_magics
 
 __all__ = [
+    "COMMON",
     "MIN_SHINGLES",
     "SHINGLE",
     "SIMILARITY_PAGE",
@@ -68,6 +71,10 @@ THRESHOLD = 0.7
 MIN_SHINGLES = 20
 """Fewest grams of a student's own code for the function to be compared: a one-line
 formula (``gradient``, ``l1_subgradient``) cannot be told from its copy."""
+
+COMMON = 10
+"""Grams found in more students' code than this are common ground, like the starter
+code (MOSS's default): a formula most of a large class writes the same way."""
 
 SIMILARITY_PAGE = "similarity.html"
 """The page's file name, in the course folder beside ``grades.csv``."""
@@ -205,7 +212,9 @@ def similar_pairs(
             for student, cells in sorted(solutions.items())
             if function in cells
         }
-        prints = {s: p for s, p in prints.items() if len(p) >= MIN_SHINGLES}
+        counts = Counter(gram for p in prints.values() for gram in p)
+        common = {gram for gram, count in counts.items() if count > COMMON}
+        prints = {s: p - common for s, p in prints.items() if len(p - common) >= MIN_SHINGLES}
         found = []
         for (a, pa), (b, pb) in itertools.combinations(prints.items(), 2):
             shared = len(pa & pb)
@@ -237,7 +246,8 @@ def similarity_html(pairs: Sequence[SimilarPair], assignment: str, students: int
         f"<p>{students} submissions compared, function by function. A pair is listed when "
         f"the Jaccard similarity of their code is at least {THRESHOLD:g}: {SHINGLE}-grams "
         "of normalized tokens (identifiers renamed in order of appearance, comments, "
-        "docstrings and layout ignored), the released starter code left out. It is a "
+        "docstrings and layout ignored), the released starter code and what more than "
+        f"{COMMON} students share left out. It is a "
         "reason to read the two solutions side by side, not a finding: no grade "
         "changes because of it.</p>",
     ]

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from edu.grading._similarity import (
+    COMMON,
     MIN_SHINGLES,
     SIMILARITY_PAGE,
     THRESHOLD,
@@ -202,3 +203,18 @@ def test_page_of_a_class_from_its_folders(
     assert "<td>copier</td><td>honest</td>" in page
     assert "stub_a" not in page and "stub_b" not in page
     assert page.count("<h2>") == 1
+
+
+def test_what_most_of_a_large_class_writes_is_common_ground(cells):
+    """Is a formula more than COMMON students write alike left out, and a copy still found?"""
+    starters = {function: starter for function, (_, starter) in cells.items()}
+    reference = {function: source for function, (source, _) in cells.items()}
+    crowd = {
+        f"s{i:02d}": {"soft_threshold": reference["soft_threshold"]} for i in range(COMMON + 1)
+    }
+    crowd["s00"]["hard_threshold"] = reference["hard_threshold"]
+    crowd["s01"]["hard_threshold"] = _disguised(reference["hard_threshold"])
+    pairs = similar_pairs(crowd, starters)
+    assert [(p.function, p.students) for p in pairs] == [("hard_threshold", ("s00", "s01"))]
+    few = {student: cells for student, cells in list(crowd.items())[:COMMON]}
+    assert any(p.function == "soft_threshold" for p in similar_pairs(few, starters))
