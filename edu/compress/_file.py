@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from edu.compress._container import HEADER, MAGIC, MAX_BODY_BYTES, pack_file, unpack_file
+from edu.compress._grid import Grid
 from edu.compress._records import LayerSize, read_record, write_float, write_quantized
 from edu.compress._stream import CompressedFileError, Reader, Writer
 from edu.models import ResNetCIFAR, infer_num_layers
@@ -163,12 +164,17 @@ def save_compressed(
 
 
 def is_compressed_file(path: str | os.PathLike) -> bool:
-    """Whether ``path`` starts with the magic bytes of a compressed model file."""
-    with open(path, "rb") as file:
-        return file.read(len(MAGIC)) == MAGIC
+    """Whether ``path`` is a readable file that starts with the magic bytes of a
+    compressed model file (False for a missing or unreadable one, as ``os.path.isfile``)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
 
 
-def _read_body(body: bytes) -> tuple[dict[str, torch.Tensor], dict[str, object]]:
+def _read_body(body: bytes) -> tuple[dict[str, torch.Tensor], dict[str, Grid]]:
+    """The tensors of a body, and the grid of each quantized one."""
     reader = Reader(body, "body")
     (length,) = reader.unpack("<B", "architecture name length")
     architecture = reader.take(length, "architecture name")

@@ -6,7 +6,13 @@ import pytest
 import torch
 
 import edu
-from edu.compress import kmeans_quantize, load_compressed, save_compressed, stored_weights
+from edu.compress import (
+    is_compressed_file,
+    kmeans_quantize,
+    load_compressed,
+    save_compressed,
+    stored_weights,
+)
 from edu.compress._records import read_record, write_float, write_quantized
 from edu.compress._stream import Reader, Writer
 from edu.models import ResNetCIFAR, resnet_from_state_dict
@@ -164,3 +170,11 @@ def test_only_a_cifar_resnet_is_compressed(tmp_path):
     """Is another model refused with a clear error?"""
     with pytest.raises(ValueError, match="only a ResNetCIFAR"):
         save_compressed(torch.nn.Linear(2, 2), tmp_path / "net.edz")
+
+
+def test_is_compressed_file(tmp_path):
+    """Is a compressed file recognized, and a checkpoint, a missing path or a folder not?"""
+    save_compressed(ResNetCIFAR(num_layers=8), tmp_path / "net.edz")
+    torch.save({}, tmp_path / "net.pt")
+    assert is_compressed_file(tmp_path / "net.edz")
+    assert not any(is_compressed_file(tmp_path / name) for name in ("net.pt", "missing", "."))
