@@ -8,10 +8,12 @@ sandbox as when it is graded, with the same minimal ``edu``.
 
 A test cell may use what its notebook's setup cell made besides imports (Lab 1's
 ``X, y = homework_data()``) and measuring helpers of ``edu`` that the sandbox's ``edu``
-refuses (``count_levels``). :func:`setup_source` rebuilds them as plain source, from
-the released setup cell run in the validating process: arrays and numbers as
-literals, helpers as their source. A taught function's counterpart is never sent, so
-a solution that calls one is refused as it is when graded.
+refuses (``count_levels``, ``sparsity_report``). :func:`setup_source` rebuilds them as
+plain source, from the released setup cell run in the validating process: arrays and
+numbers as literals, helpers from their module's source. Each test cell runs in a copy
+of the notebook's namespace with them added, so they are the test's alone: the
+student's functions still see the sandbox's ``edu``, in which they refuse, as when the
+submission is graded. A taught function's counterpart is never sent.
 
 The tests of the checkpoints (``test_<checkpoint>``) are not run here: they read files
 with ``edu``'s loader, and :mod:`edu.grading._validate` checks the checkpoints itself.
@@ -92,37 +94,45 @@ def _working(value: object) -> bool:
     return getattr(value, "__name__", None) in WORKING.get(package, {}).get(private, ())
 
 
-def _helper(name: str, value: object) -> str | None:
-    """Source that binds ``name`` to a helper of ``edu`` (None if it may not be sent).
+def _helper(value: object) -> str | None:
+    """An expression that rebuilds a helper of ``edu`` (None if it may not be sent).
 
-    The helper's whole module is run, in a namespace of its own, so that what it
-    uses comes with it; a module that defines a counterpart is never sent.
+    The helper's whole module is run, in a module of its own, so that what it uses
+    comes with it; a module that defines a counterpart is never sent.
     """
     module = getattr(value, "__module__", "") or ""
     if not module.startswith("edu.") or _working(value) or module in _reference_modules():
         return None
     source = inspect.getsource(importlib.import_module(module))
-    copy = f"{module}_validate"  # registered, as dataclasses need, under a name of its own
-    return (
-        f"def _edu_helper():\n"
-        f"    import sys, types\n"
-        f"    module = sys.modules[{copy!r}] = types.ModuleType({copy!r})\n"
-        f"    exec(compile({source!r}, {'<' + module + '>'!r}, 'exec'), vars(module))\n"
-        f"    return getattr(module, {value.__name__!r})\n"
-        f"{name} = _edu_helper()\n"
-        f"del _edu_helper"
-    )
+    return f"_edu_helper({module + '_validate'!r}, {source!r}, {value.__name__!r})"
 
 
-def _literal(name: str, value: object) -> str | None:
-    """``name = <value>`` as source, for arrays, numbers and edu's helpers; else None."""
+def _expression(value: object) -> str | None:
+    """Source that rebuilds ``value``: arrays, numbers and edu's helpers; else None."""
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return f"{name} = __import__('numpy').array({value.tolist()!r}, dtype={str(value.dtype)!r})"
+        return f"__import__('numpy').array({value.tolist()!r}, dtype={str(value.dtype)!r})"
     if isinstance(value, bool | int | float):
-        return f"{name} = {value!r}"
+        return repr(value)
     if inspect.isfunction(value) or inspect.isclass(value):
-        return _helper(name, value)
+        return _helper(value)
     return None
+
+
+_RUNNER = """
+def _edu_helper(name, source, attribute):
+    import sys, types
+    module = sys.modules[name] = types.ModuleType(name)  # registered, as dataclasses need
+    exec(compile(source, "<" + name + ">", "exec"), vars(module))
+    return getattr(module, attribute)
+
+
+def _visible_test(source, filename, values):
+    import linecache
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), {**globals(), **values})
+"""
+"""Defined in the notebook's namespace: a test cell runs in a copy of it with the setup's
+values added, so the student's functions still see the sandbox's ``edu`` alone."""
 
 
 def setup_source(layout: NotebookLayout) -> str:
@@ -133,19 +143,17 @@ def setup_source(layout: NotebookLayout) -> str:
     same for every student.
     """
     tests = visible_tests(layout)
-    if not tests:
-        return ""
     namespace: dict = {"__name__": "__setup__"}
-    for cell in layout.setup:
+    for cell in layout.setup if tests else ():
         source = without_magics(cell.source)
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(source, f"<setup {cell.grade_id}>", "exec"), namespace)
-    statements = [
-        literal
+    entries = [
+        f"    {name!r}: {expression},"
         for name in sorted(_used_names(tests) & set(namespace))
-        if (literal := _literal(name, namespace[name])) is not None
+        if (expression := _expression(namespace[name])) is not None
     ]
-    return "\n\n".join(statements)
+    return "\n".join([_RUNNER, "_visible_setup = {", *entries, "}"])
 
 
 def run_visible_tests(code: StudentCode, layout: NotebookLayout) -> list[TestOutcome]:
@@ -155,16 +163,16 @@ def run_visible_tests(code: StudentCode, layout: NotebookLayout) -> list[TestOut
     error the student's code raised, a refused call to ``edu`` or torch, or a limit.
     """
     tests = visible_tests(layout)
-    setup = setup_source(layout)
+    setup = {"cell": "visible setup", "source": setup_source(layout)}
+    try:
+        code.request("exec", "visible setup", setup, {}, "the visible tests' setup")
+    except CheckFailed as error:
+        return [TestOutcome(t.grade_id, False, str(error)) for t in tests]
     outcomes = []
-    if setup:
-        try:
-            code.request("exec", "setup", {"cell": "setup", "source": setup}, {}, "the setup")
-        except CheckFailed as error:
-            return [TestOutcome(t.grade_id, False, str(error)) for t in tests]
     for test in tests:
         what = f"the visible test {test.grade_id!r}"
-        header = {"cell": test.grade_id, "source": test.source}
+        run = f"_visible_test({test.source!r}, {'<cell ' + test.grade_id + '>'!r}, _visible_setup)"
+        header = {"cell": f"visible {test.grade_id}", "source": run}
         try:
             code.request("exec", test.grade_id, header, {}, what)
         except CheckFailed as error:

@@ -100,7 +100,7 @@ def test_broken_folder_names_what_to_fix(
     tmp_path, release, notebooks, write_submission, replace_cell, solution_notebooks
 ):
     """Are a missing, a pickled and a wrong-structure checkpoint, a changed signature, a
-    wrong function and another part's notebook each named?"""
+    wrong function, a call into edu and another part's notebook each named?"""
     lab1 = replace_cell(
         notebooks["lab1_sparse_regression"],
         "soft_threshold",
@@ -112,6 +112,14 @@ def test_broken_folder_names_what_to_fix(
         "hard_threshold",
         "def hard_threshold(v, k):\n    return v.copy()\n",
     )
+    ste = next(
+        c.source for c in notebooks["lab3_quantization"].cells if c.source.startswith("class STE")
+    )
+    counting = ste.replace(
+        "        if bit is None:", "        count_levels(w)\n        if bit is None:", 1
+    )
+    assert counting != ste
+    lab3 = replace_cell(notebooks["lab3_quantization"], "STE", counting)
     files = _checkpoints()
     del files["lab2_finetune_70.pt"]
     files["lab2_global_iterative_70.pt"] = _saved({"conv1.weight": _Payload()})
@@ -120,6 +128,7 @@ def test_broken_folder_names_what_to_fix(
     submitted = {
         **notebooks,
         "lab1_sparse_regression": lab1,
+        "lab3_quantization": lab3,
         "part0_true_false": notebooks["lab3_quantization"],
     }
     folder = write_submission(tmp_path / "broken", submitted, files)
@@ -131,6 +140,9 @@ def test_broken_folder_names_what_to_fix(
     assert "visible test test_hard_threshold: " in fixes
     assert "keeps -3 and 2" in fixes  # the visible test's own message
     assert "part0_true_false.ipynb is not this notebook" in fixes
+    # the visible tests' helpers are theirs alone: the STE that counts levels is refused
+    assert "visible test test_ste_asymmetric: " in fixes
+    assert "called edu.quant.count_levels" in fixes
     assert "lab2_finetune_70.pt is not in the submission" in fixes
     assert "lab2_global_iterative_70.pt was refused" in fixes
     assert "weights_only" in fixes
