@@ -3,7 +3,7 @@
 The weights are loaded into ``ResNetCIFAR(Nbits=N)`` (stage convolutions quantized as
 the forward pass quantizes them, first conv and final linear float), or with
 ``--kmeans`` shared among 2^N k-means centroids per layer, and written with
-:func:`edu.compress.save_compressed`; ``edu evaluate FILE`` reads the file back.
+``edu.compress.save_compressed``; ``edu evaluate FILE`` reads the file back.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--nbits",
         type=_common.positive_int,
         default=None,
-        help="quantize the stage convs to N bits (default: keep the weights float)",
+        help="quantize the stage convs to N bits (none: keep the weights float)",
     )
     grid = parser.add_mutually_exclusive_group()
     grid.add_argument("--symmetric", action="store_true", help="symmetric linear quantizer")
