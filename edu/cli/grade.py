@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 from pathlib import Path
 
+from edu.cli._cluster import cluster_executor
 from edu.cli._common import positive_float, positive_int
 
 _MIB = 1 << 20
@@ -38,6 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--jobs", type=positive_int, default=1, help="submissions graded in parallel"
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on the Dask cluster of this scheduler (e.g. tcp://host:8786) instead "
+        "of local processes; the course folder and CIFAR-10 must be at the same paths on "
+        "every worker",
     )
     parser.add_argument(
         "--student",
@@ -131,21 +141,30 @@ def run(args: argparse.Namespace) -> int:
         output_bytes=args.output_mb * _MIB,
     )
     assignment = args.assignment or _only_assignment(Course(args.course))
-    grades = grade_course(
-        args.course,
-        assignment,
-        students=args.student,
-        jobs=args.jobs,
-        checks_dir=args.checks,
-        limits=limits,
-        sandbox_user=args.sandbox_user,
-        namespaces=not args.no_namespaces,
-        data_root=args.data_root,
-        force=args.force,
-        progress=not args.no_progress,
-    )
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if args.scheduler is not None:
+            try:
+                executor = stack.enter_context(cluster_executor(args.scheduler))
+            except ModuleNotFoundError as error:
+                raise ValueError(str(error)) from error
+        grades = grade_course(
+            args.course,
+            assignment,
+            students=args.student,
+            jobs=args.jobs,
+            executor=executor,
+            checks_dir=args.checks,
+            limits=limits,
+            sandbox_user=args.sandbox_user,
+            namespaces=not args.no_namespaces,
+            data_root=args.data_root,
+            force=args.force,
+            progress=not args.no_progress,
+        )
     print(f"\ngraded {len(grades.graded)}, unchanged {len(grades.skipped)}")
     print(f"grades: {grades.csv_path}")
+    print(f"similar solutions: {grades.csv_path.with_name('similarity.html')}")
     if grades.feedback:
         folder = next(iter(grades.feedback.values())).parent.parent.parent
         print(f"checks' pages: {folder}/<student>/{assignment}/checks.html")

@@ -33,6 +33,22 @@ def test_is_an_ambiguous_assignment_asked_for(tmp_path, capsys):
     assert "--assignment" in capsys.readouterr().err
 
 
+def test_is_an_unreachable_scheduler_a_one_line_error(tmp_path, capsys, monkeypatch):
+    """Does --scheduler with no Dask scheduler listening exit with status 2, naming it?"""
+    pytest.importorskip("distributed")
+    import socket
+
+    from edu.cli import _cluster
+
+    monkeypatch.setattr(_cluster, "CONNECT_TIMEOUT_S", 2)
+    with socket.socket() as probe:  # a free port: nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    (tmp_path / "source" / "hw1").mkdir(parents=True)
+    assert main(["grade", "--course", str(tmp_path), "--scheduler", address]) == 2
+    assert f"no Dask scheduler answered at {address}" in capsys.readouterr().err
+
+
 def _pytest_grader(repo, *args):
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(repo / "grader"), "-p", "no:cacheprovider", *args],

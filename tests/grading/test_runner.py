@@ -1,7 +1,8 @@
 """Grading a class: parallel grading equals serial grading; regrading is cheap and exact.
 
 A small class (the solution, the stub, a submission whose kernel crashes) is graded
-with ``jobs=2`` in one course folder and ``jobs=1`` in a copy of it; every file the
+with ``jobs=2`` in one course folder, ``jobs=1`` in a copy of it, and on a real Dask
+``distributed.LocalCluster`` of two worker processes in another; every file the
 grader writes for people (``grades.csv``, the feedback pages) must be identical, and
 so must the gradebooks' scores. The same course then checks that unchanged
 submissions are skipped, and that ``students=[...]`` regrades exactly one.
@@ -49,10 +50,12 @@ def courses(tmp_path_factory, repo, solution_notebooks, data):
     BAD.make_course(parallel, repo, solution_notebooks, STUDENTS)
     serial = tmp_path_factory.mktemp("serial")
     shutil.copytree(parallel, serial, dirs_exist_ok=True)
+    cluster = tmp_path_factory.mktemp("cluster")
+    shutil.copytree(parallel, cluster, dirs_exist_ok=True)
     options = dict(limits=LIMITS, data_root=data, progress=False, stream=None)
     two = grade_course(parallel, "homework", jobs=2, **options)
     one = grade_course(serial, "homework", jobs=1, **options)
-    return parallel, serial, two, one, options
+    return parallel, serial, two, one, options, cluster
 
 
 def _scores(root):
@@ -69,25 +72,26 @@ def _scores(root):
 
 def test_are_jobs_2_and_jobs_1_identical(courses):
     """Do --jobs 2 and --jobs 1 write the same grades.csv, feedback pages and scores?"""
-    parallel, serial, two, one, _ = courses
+    parallel, serial, two, one, *_ = courses
     assert (parallel / "grades.csv").read_bytes() == (serial / "grades.csv").read_bytes()
     for student in STUDENTS:
         page = Path("checks_feedback", student, "homework", "checks.html")
         assert (parallel / page).read_bytes() == (serial / page).read_bytes(), student
     assert _scores(parallel) == _scores(serial)
     assert two.table == one.table
+    assert (serial / "similarity.html").is_file()  # the class report of similar solutions
 
 
 def test_does_a_broken_submission_leave_the_others_alone(courses):
     """Graded beside a crashing submission, does the solution keep its points?"""
-    _, _, two, _, _ = courses
+    _, _, two, *_ = courses
     assert two.results["solution"].score == 60
     assert two.results["stub"].score == 0
 
 
 def test_are_unchanged_submissions_skipped(courses):
     """Does a second run grade nothing when no submission changed?"""
-    parallel, _, _, _, options = courses
+    parallel, _, _, _, options, _ = courses
     again = grade_course(parallel, "homework", jobs=2, **options)
     assert again.graded == ()
     assert set(again.skipped) == set(STUDENTS)
@@ -96,7 +100,7 @@ def test_are_unchanged_submissions_skipped(courses):
 
 def test_is_one_student_regraded_alone(courses):
     """After one submission changes, does students=[...] regrade only it, correctly?"""
-    parallel, _, _, _, options = courses
+    parallel, _, _, _, options, _ = courses
     notebook = parallel / "submitted" / "stub" / "homework" / "part0_true_false.ipynb"
     text = notebook.read_text().replace("answer_1_3 = None", "answer_1_3 = True")
     assert text != notebook.read_text()
@@ -109,7 +113,7 @@ def test_is_one_student_regraded_alone(courses):
 
 def test_does_any_executor_work(courses, tmp_path):
     """Can a caller's concurrent.futures executor (here threads) run the jobs?"""
-    parallel, _, _, _, options = courses
+    parallel, _, _, _, options, _ = courses
     copy = tmp_path / "course"
     shutil.copytree(parallel, copy)
     with concurrent.futures.ThreadPoolExecutor(2) as executor:
@@ -120,9 +124,33 @@ def test_does_any_executor_work(courses, tmp_path):
     assert grades.results["kernel_crash"].scores["test_gradient"] == 0
 
 
+def test_does_a_dask_cluster_grade_exactly_as_jobs_1(courses):
+    """On a real LocalCluster of two worker processes (the executor behind
+    ``edu grade --scheduler``), are grades.csv, every checks' page and the gradebook's
+    scores those of ``--jobs 1``, the crashing submission included?"""
+    distributed = pytest.importorskip("distributed")
+    from edu.cli._cluster import cluster_executor
+
+    _, serial, _, one, options, cluster = courses
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as local,
+        cluster_executor(local.scheduler_address) as executor,
+    ):
+        grades = grade_course(cluster, "homework", executor=executor, **options)
+    assert sorted(grades.graded) == sorted(STUDENTS)
+    assert (cluster / "grades.csv").read_bytes() == (serial / "grades.csv").read_bytes()
+    for student in STUDENTS:
+        page = Path("checks_feedback", student, "homework", "checks.html")
+        assert (cluster / page).read_bytes() == (serial / page).read_bytes(), student
+    assert _scores(cluster) == _scores(serial)
+    assert grades.results["kernel_crash"].scores == one.results["kernel_crash"].scores
+
+
 def test_is_an_unknown_student_an_error(courses):
     """Does asking for a student with no submission raise a clear error?"""
-    parallel, _, _, _, options = courses
+    parallel, _, _, _, options, _ = courses
     with pytest.raises(FileNotFoundError, match="no submission of 'homework' for carol"):
         grade_course(parallel, "homework", students=["carol"], **options)
 
