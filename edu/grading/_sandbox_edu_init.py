@@ -24,6 +24,8 @@ refusal would gain nothing anyway: a refused call computes nothing.
 """
 
 import importlib
+import importlib.abc
+import importlib.util
 import os
 import sys
 import warnings
@@ -107,11 +109,41 @@ def _refusing_kernel(name: str):
     return kernel
 
 
-def refuse_library_routines() -> None:
-    """Make torch's routines that compute a taught function refuse (module docstring).
+class _WhenTorchIsImported(importlib.abc.MetaPathFinder):
+    """Runs :func:`refuse_library_routines` as soon as ``import torch`` has finished.
+
+    Importing torch takes seconds; a notebook that does not use it does not pay for it,
+    and no code of the student's can hold one of torch's routines before it refuses.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "torch":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            refuse_library_routines()
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def refuse_library_routines_once_imported() -> None:
+    """Make torch's taught routines refuse now, or as soon as torch is imported.
 
     Called by the grading worker before any of the student's code runs.
     """
+    if "torch" in sys.modules:
+        refuse_library_routines()
+    else:
+        sys.meta_path.insert(0, _WhenTorchIsImported())
+
+
+def refuse_library_routines() -> None:
+    """Make torch's routines that compute a taught function refuse (module docstring)."""
     import torch
 
     with warnings.catch_warnings():

@@ -321,7 +321,7 @@ def main(argv: list[str]) -> None:
     sys.path.insert(0, library)
     import edu
 
-    edu.refuse_library_routines()
+    edu.refuse_library_routines_once_imported()
     with os.fdopen(request_fd, "rb") as requests, os.fdopen(response_fd, "wb") as responses:
         serve(requests, responses, protocol)
 

@@ -21,7 +21,7 @@ def library(tmp_path_factory):
 def _run(library, code: str, *, install: bool = False) -> tuple[int, str, list[str]]:
     """Run ``code``; return its exit status, stdout and the refusals it reported."""
     read, write = os.pipe()
-    setup = "import edu; edu.refuse_library_routines()\n" if install else ""
+    setup = "import edu; edu.refuse_library_routines_once_imported()\n" if install else ""
     script = f"import sys\nsys.path.insert(0, {str(library)!r})\n{setup}{code}"
     env = {**os.environ, "EDU_REFUSALS_FD": str(write)}
     completed = subprocess.run(
