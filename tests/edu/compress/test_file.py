@@ -19,11 +19,12 @@ from edu.models import ResNetCIFAR, resnet_from_state_dict
 from edu.quant import count_weight_levels, quantize_weights, quantized_layers
 from edu.train import load_state_dict
 
-PACKAGE = Path(edu.__file__).parent
+REFERENCE = Path(__file__).resolve().parents[3] / "grader" / "reference"
 SHIPPED = [
-    *sorted((PACKAGE / "experiments" / "checkpoints").glob("*.pt")),
-    PACKAGE / "models" / "weights" / "resnet20_cifar10.pt",
+    *sorted(REFERENCE.glob("*.pt")),
+    Path(edu.__file__).parent / "models" / "weights" / "resnet20_cifar10.pt",
 ]
+"""The reference checkpoints of the homework's rows, and the pretrained model."""
 
 
 def _small_layer():
@@ -86,7 +87,7 @@ def _forward_weights(net):
         }
 
 
-SPARSE_QAT = PACKAGE / "experiments" / "checkpoints" / "lab3_sparse_qat_4bit.pt"
+SPARSE_QAT = REFERENCE / "lab3_sparse_qat_4bit.pt"
 ROUND_TRIPS = [(path, 4, False) for path in SHIPPED] + [
     (SPARSE_QAT, None, False),
     (SPARSE_QAT, 4, True),
@@ -120,6 +121,11 @@ def test_round_trip_of_the_shipped_checkpoints_is_exact(checkpoint, nbits, symme
     x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.equal(net(x), loaded(x))
+
+
+def test_every_shipped_checkpoint_is_found():
+    """Are the four reference checkpoints and the pretrained model all there to test?"""
+    assert len(SHIPPED) == 5 and all(path.is_file() for path in SHIPPED)
 
 
 def test_sizes_of_the_sparse_quantized_checkpoint(tmp_path):
