@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from edu.demo import ASSIGNMENT, SAMPLE_SUBMISSIONS, build_course
-from edu.experiments import reference_checkpoints
+from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
 from edu.grading import find_cifar10, grade_course
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,7 +159,7 @@ def _accuracy_seconds(data_root: str) -> float:
     thresholds = tomllib.loads((REPO / "grader" / "thresholds.toml").read_text())
     loader = cifar10_test_subset(data_root, thresholds["accuracy"]["eval_images"])
     started = time.perf_counter()
-    for name, path in reference_checkpoints().items():
+    for name, path in reference_checkpoints(REPO / REFERENCE_FOLDER).items():
         evaluate(load_submission(name, path.parent), loader)
     return time.perf_counter() - started
 
@@ -181,7 +181,9 @@ def main() -> None:
         raise SystemExit("CIFAR-10 not found: pass --data-root or set EDU_DATA_ROOT")
     students = _class(args.students)
     with tempfile.TemporaryDirectory(prefix="edu-bench-") as scratch:
-        base = build_course(Path(scratch) / "base", students, reference_checkpoints())
+        base = build_course(
+            Path(scratch) / "base", students, reference_checkpoints(REPO / REFERENCE_FOLDER)
+        )
         courses = {}
         for run in ("jobs1", "jobs2", "nbgrader"):
             courses[run] = Path(scratch) / run

@@ -37,11 +37,11 @@ import distributed
 
 from edu.cli._cluster import cluster_executor
 from edu.demo import ASSIGNMENT, build_course
-from edu.experiments import reference_checkpoints
+from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
 from edu.grading import find_cifar10, grade_course
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from grading import _class, _hardware  # the class and the machine of grading.py
+from grading import REPO, _class, _hardware  # the class and the machine of grading.py
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -94,7 +94,11 @@ def main() -> None:
     seconds: dict[str, list[float]] = {name: [] for name in runs}
     scores: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="edu-bench-") as scratch:
-        base = build_course(Path(scratch) / "base", _class(args.students), reference_checkpoints())
+        base = build_course(
+            Path(scratch) / "base",
+            _class(args.students),
+            reference_checkpoints(REPO / REFERENCE_FOLDER),
+        )
         for repeat in range(args.repeats):
             for name, run in runs.items():
                 course = Path(scratch) / f"{name}-{repeat}"

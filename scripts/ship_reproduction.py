@@ -1,4 +1,4 @@
-"""Ship a finished ``edu reproduce`` run: its tables into the notes, four checkpoints into ``edu``.
+"""Ship a finished ``edu reproduce`` run: its tables into the notes, four checkpoints to the grader.
 
 Usage::
 
@@ -7,7 +7,8 @@ Usage::
 For Lab 2 and Lab 3 it copies ``OUTPUT_DIR/<lab>/{results.md,results.json,command.txt}``
 to ``docs/results/<lab>/`` (the notes' ``lab-results`` directive reads them). For the
 four rows a homework submission holds (:data:`edu.experiments.REFERENCE_ROWS`) it
-writes the row's best weights to ``edu/experiments/checkpoints/<name>.pt`` as a plain
+writes the row's best weights to ``grader/reference/<name>.pt`` (instructor material,
+not package data) as a plain
 float32 state dict (the format a student submits), checks each file the way the grader
 reads a submission (:func:`edu.notebook.load_submission`), and records the row, the
 command, the accuracy and the file's SHA-256 in ``checkpoints.json``.
@@ -22,13 +23,13 @@ from pathlib import Path
 
 import torch
 
-from edu.experiments import MODEL_FILE, REFERENCE_ROWS, ROW_FILE, file_sha256
+from edu.experiments import MODEL_FILE, REFERENCE_FOLDER, REFERENCE_ROWS, ROW_FILE, file_sha256
 from edu.notebook import load_submission
 from edu.train import load_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "docs" / "results"
-CHECKPOINTS_DIR = REPO / "edu" / "experiments" / "checkpoints"
+CHECKPOINTS_DIR = REPO / REFERENCE_FOLDER
 RESULT_FILES = ("results.md", "results.json", "command.txt")
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from edu.demo._course import ASSIGNMENT, build_course
+from edu.demo._course import ASSIGNMENT, build_course, course_repository
 from edu.demo._samples import SAMPLE_SUBMISSIONS, SampleSubmission
 
 __all__ = ["DemoOutcome", "prepare_demo_folder", "run_demo"]
@@ -104,7 +104,8 @@ def run_demo(
         The course folder to create (replaced if an earlier demo made it).
     checkpoints : mapping of str to Path, optional
         The checkpoints the full solution submits; default the shipped reference ones
-        (:func:`edu.experiments.reference_checkpoints`).
+        (:func:`edu.experiments.reference_checkpoints` of the course repository's
+        ``grader/reference/``).
     students : mapping of str to SampleSubmission, optional
         The class; default :data:`SAMPLE_SUBMISSIONS`. It must hold ``full_solution``
         and ``untouched_stub``, whose scores the demo checks.
@@ -123,11 +124,13 @@ def run_demo(
     -------
     DemoOutcome
     """
-    from edu.experiments import reference_checkpoints
+    from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
     from edu.grading import grade_course
 
     students = dict(SAMPLE_SUBMISSIONS if students is None else students)
-    checkpoints = reference_checkpoints() if checkpoints is None else dict(checkpoints)
+    if checkpoints is None:
+        checkpoints = reference_checkpoints(course_repository() / REFERENCE_FOLDER)
+    checkpoints = dict(checkpoints)
     course = prepare_demo_folder(Path(out))
     build_course(course, students, checkpoints)
     grades = grade_course(

@@ -15,14 +15,16 @@ This layer sits on top of :mod:`edu.data`, :mod:`edu.train`, :mod:`edu.prune` an
   seeds and report their spread (:data:`COMPARED_ROWS`);
 - :func:`best_sparse_start` picks the 70 %-sparse model of Lab 2 that Lab 3 (d)
   starts from;
-- :func:`reference_checkpoints` gives the shipped checkpoints of the rows a homework
-  submission holds (:data:`REFERENCE_ROWS`).
+- :func:`reference_checkpoints` gives the reference checkpoints of the rows a homework
+  submission holds (:data:`REFERENCE_ROWS`), kept with the hidden checks
+  (:data:`REFERENCE_FOLDER`), not in the package.
 """
 
 from edu.experiments._experiment import MODEL_FILE, ROW_FILE, Experiment, RowResult
 from edu.experiments._finetune import CHECKPOINT, finetune, make_optimizer
 from edu.experiments._lab3 import SPARSE_CANDIDATES, best_sparse_start
 from edu.experiments._reference import (
+    REFERENCE_FOLDER,
     REFERENCE_ROWS,
     reference_checkpoints,
     reference_manifest,
@@ -48,6 +50,7 @@ __all__ = [
     "LABS",
     "MODEL_FILE",
     "PRUNING_COMPARISON",
+    "REFERENCE_FOLDER",
     "REFERENCE_ROWS",
     "RESULTS_HEADER",
     "ROW_FILE",

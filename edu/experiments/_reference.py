@@ -1,21 +1,24 @@
-"""The reproduction's checkpoints of the rows a homework submission holds, shipped with ``edu``.
+"""The reproduction's checkpoints of the rows a homework submission holds: instructor material.
 
 Four rows of ``edu reproduce`` answer the four checkpoints of the homework
 (:data:`edu.notebook.SUBMISSION_CHECKPOINTS`): Lab 2 (c) and (e), Lab 3 (c) and (d) at 4
-bits. Their weights ship in ``edu/experiments/checkpoints/<name>.pt`` as plain state
-dicts, the format a student submits, with ``checkpoints.json`` recording the row, the
-command and the accuracy of each. The course demo submits them as the full solution;
-an instructor can compare a student's file with them.
+bits. Their weights are plain state dicts, the format a student submits, kept beside
+the hidden checks in the course repository (:data:`REFERENCE_FOLDER`,
+``grader/reference/<name>.pt``) with ``checkpoints.json`` recording the row, the
+command and the accuracy of each. They are not package data: a student who installs
+``edu`` does not get them, so copying them into a submission is not an option, and the
+checks refuse a checkpoint equal to one of them. The course demo submits them as the
+full solution.
 """
 
 from __future__ import annotations
 
 import json
-from importlib import resources
+import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REFERENCE_ROWS", "reference_checkpoints", "reference_manifest"]
+__all__ = ["REFERENCE_FOLDER", "REFERENCE_ROWS", "reference_checkpoints", "reference_manifest"]
 
 REFERENCE_ROWS: dict[str, tuple[str, str]] = {
     "lab2_finetune_70": ("lab2", "finetune-70"),
@@ -25,33 +28,42 @@ REFERENCE_ROWS: dict[str, tuple[str, str]] = {
 }
 """Submission checkpoint name -> (lab, row id) of ``edu reproduce`` that makes it."""
 
+REFERENCE_FOLDER = Path("grader") / "reference"
+"""Where the reference checkpoints live, relative to the course repository."""
+
 _MANIFEST = "checkpoints.json"
 
 
-def _folder() -> Path:
-    return Path(str(resources.files("edu.experiments") / "checkpoints"))
+def reference_manifest(folder: str | os.PathLike) -> dict[str, Any]:
+    """What ``folder/checkpoints.json`` records: per checkpoint its row, command, accuracy, SHA-256.
 
-
-def reference_manifest() -> dict[str, Any]:
-    """What ``checkpoints.json`` records: per checkpoint its row, command, accuracy, SHA-256.
+    Parameters
+    ----------
+    folder : path-like
+        The reference folder, ``<course repository>/grader/reference``.
 
     Raises
     ------
     FileNotFoundError
-        If the reference checkpoints are not in the package.
+        If the manifest is not there.
     """
-    path = _folder() / _MANIFEST
+    path = Path(folder) / _MANIFEST
     if not path.is_file():
         raise FileNotFoundError(
             f"the reference checkpoints are missing (expected {path}); they are made by "
-            "`edu reproduce lab2` and `edu reproduce lab3`, then "
-            "`python scripts/ship_reproduction.py OUTPUT_DIR`"
+            "`edu reproduce all`, then `python scripts/ship_reproduction.py OUTPUT_DIR`"
         )
     return json.loads(path.read_text())
 
 
-def reference_checkpoints() -> dict[str, Path]:
-    """The shipped reference checkpoint of every homework checkpoint, by name.
+def reference_checkpoints(folder: str | os.PathLike) -> dict[str, Path]:
+    """The reference checkpoint of every homework checkpoint, by name.
+
+    Parameters
+    ----------
+    folder : path-like
+        The reference folder, ``<course repository>/grader/reference``
+        (:data:`REFERENCE_FOLDER`).
 
     Returns
     -------
@@ -65,8 +77,8 @@ def reference_checkpoints() -> dict[str, Path]:
     FileNotFoundError
         If the manifest or a file it lists is missing; the message names it.
     """
-    manifest = reference_manifest()
-    paths = {name: _folder() / f"{name}.pt" for name in REFERENCE_ROWS}
+    manifest = reference_manifest(folder)
+    paths = {name: Path(folder) / f"{name}.pt" for name in REFERENCE_ROWS}
     for name, path in paths.items():
         if name not in manifest["checkpoints"] or not path.is_file():
             raise FileNotFoundError(f"the reference checkpoint {name} is missing (expected {path})")

@@ -9,10 +9,11 @@ import pytest
 from edu.cli.main import main
 from edu.data import find_data_root
 from edu.demo import SAMPLE_SUBMISSIONS, prepare_demo_folder, run_demo, solved
-from edu.experiments import REFERENCE_ROWS, reference_checkpoints
+from edu.experiments import REFERENCE_FOLDER, REFERENCE_ROWS, reference_checkpoints
 from edu.grading import find_cifar10
 
 REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO / REFERENCE_FOLDER
 
 
 def _grade_id(cell):
@@ -88,9 +89,10 @@ def test_does_nbgrader_find_the_demo_course_by_its_config(tmp_path):
     assert "No nbgrader_config.py" not in completed.stderr
 
 
-def test_are_the_reference_checkpoints_shipped_for_every_row():
-    """Does every homework checkpoint have its reference file, named after its row?"""
-    paths = reference_checkpoints()  # committed: missing is a failure, not a skip
+def test_are_the_reference_checkpoints_committed_for_every_row():
+    """Does every homework checkpoint have its reference file beside the hidden checks,
+    named after its row?"""
+    paths = reference_checkpoints(REFERENCE)  # committed: missing is a failure, not a skip
     assert sorted(paths) == sorted(REFERENCE_ROWS)
     assert sum(path.stat().st_size for path in paths.values()) <= 15 << 20
 
@@ -98,7 +100,7 @@ def test_are_the_reference_checkpoints_shipped_for_every_row():
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo, graded once on the real CIFAR-10 with the shipped checkpoints."""
-    checkpoints = reference_checkpoints()
+    checkpoints = reference_checkpoints(REFERENCE)
     root = find_cifar10()
     if root is None:
         pytest.skip(f"CIFAR-10 not found ({find_data_root()}): set EDU_DATA_ROOT")
@@ -151,7 +153,7 @@ def test_does_the_hostile_submission_gain_nothing_and_harm_no_one(demo):
     assert "was refused" in page
     submitted = demo.course / "submitted" / "full_solution" / "homework"
     assert submitted.joinpath("lab2_finetune_70.pt").read_bytes() == (
-        reference_checkpoints()["lab2_finetune_70"].read_bytes()
+        reference_checkpoints(REFERENCE)["lab2_finetune_70"].read_bytes()
     )
     assert not list(demo.course.rglob("pwned"))
     assert set(demo.feedback) == set(SAMPLE_SUBMISSIONS)

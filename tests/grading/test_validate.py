@@ -5,6 +5,7 @@ sample submissions are (:func:`edu.demo._samples.solved`), then spoiled on purpo
 """
 
 import io
+import pathlib
 
 import nbformat
 import pytest
@@ -12,7 +13,7 @@ import torch
 
 from edu.cli.main import main
 from edu.demo._samples import solved
-from edu.experiments import reference_checkpoints
+from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
 from edu.grading import validate
 from edu.models import ResNetCIFAR, pretrained_resnet20
 from edu.notebook import SUBMISSION_CHECKPOINTS
@@ -46,7 +47,8 @@ def notebooks(release, solution_notebooks):
 
 
 def _checkpoints() -> dict[str, bytes]:
-    return {f"{name}.pt": path.read_bytes() for name, path in reference_checkpoints().items()}
+    folder = pathlib.Path(__file__).resolve().parents[2] / REFERENCE_FOLDER
+    return {f"{name}.pt": path.read_bytes() for name, path in reference_checkpoints(folder).items()}
 
 
 def _saved(state) -> bytes:
