@@ -50,20 +50,34 @@ def pack_uint(values: np.ndarray, width: int) -> bytes:
     return np.packbits(bits.ravel()).tobytes()
 
 
+_CHUNK = 1 << 16
+"""Integers decoded at a time: a multiple of 8, so that every chunk starts on a byte."""
+
+
 def unpack_uint(data: bytes, count: int, width: int) -> np.ndarray:
     """Inverse of :func:`pack_uint`: ``count`` integers of ``width`` bits from ``data``.
 
-    ``data`` must be exactly :func:`packed_size` bytes long (the caller checks it
-    against the file, so that a declared count cannot make this allocate more than
-    eight bytes per byte read).
+    ``data`` must be exactly :func:`packed_size` bytes long (the caller checks the
+    declared count against the file). The result takes 8 bytes per integer; the work
+    beyond it is bounded by one chunk of :data:`_CHUNK` integers, whatever ``count``
+    is, so a file cannot make the reader allocate much more than its result.
 
     Examples
     --------
     >>> unpack_uint(bytes.fromhex("6c"), 3, 2)
     array([1, 2, 3])
+    >>> unpack_uint(bytes([1, 0, 255]), 3, 8)
+    array([  1,   0, 255])
     """
     if len(data) != packed_size(count, width):
         raise ValueError(f"{count} values of {width} bits need {packed_size(count, width)} bytes")
-    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=count * width)
-    shifts = np.arange(width - 1, -1, -1, dtype=np.int64)
-    return (bits.reshape(count, width).astype(np.int64) << shifts).sum(axis=1)
+    if width in (8, 16):  # whole bytes: big-endian integers as they are
+        return np.frombuffer(data, dtype=f">u{width // 8}").astype(np.int64)
+    out = np.empty(count, dtype=np.int64)
+    weights = np.int64(1) << np.arange(width - 1, -1, -1, dtype=np.int64)
+    for first in range(0, count, _CHUNK):
+        n = min(_CHUNK, count - first)
+        chunk = data[first * width // 8 : (first * width + n * width + 7) // 8]
+        bits = np.unpackbits(np.frombuffer(chunk, dtype=np.uint8), count=n * width)
+        out[first : first + n] = bits.reshape(n, width) @ weights
+    return out

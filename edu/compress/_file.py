@@ -244,10 +244,13 @@ def load_compressed(path: str | os.PathLike) -> ResNetCIFAR:
         those of a :class:`~edu.models.ResNetCIFAR`; the message says which.
     """
     path = Path(path)
-    if path.stat().st_size > HEADER.size + MAX_BODY_BYTES:
+    limit = HEADER.size + MAX_BODY_BYTES
+    with path.open("rb") as file:  # read at most the limit: a pipe or device has no size
+        data = file.read(limit + 1)
+    if len(data) > limit:
         raise CompressedFileError(f"{path}: too large to be a compressed model file")
     try:
-        return model_from_bytes(path.read_bytes())
+        return model_from_bytes(data)
     except CompressedFileError as error:
         raise CompressedFileError(f"{path}: {error}") from None
 

@@ -6,9 +6,7 @@ bits. Their weights are plain state dicts, the format a student submits, kept be
 the hidden checks in the course repository (:data:`REFERENCE_FOLDER`,
 ``grader/reference/<name>.pt``) with ``checkpoints.json`` recording the row, the
 command and the accuracy of each. They are not package data: a student who installs
-``edu`` does not get them, so copying them into a submission is not an option, and the
-checks refuse a checkpoint equal to one of them. The course demo submits them as the
-full solution.
+``edu`` does not get them with it. The course demo submits them as the full solution.
 """
 
 from __future__ import annotations

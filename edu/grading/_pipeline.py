@@ -33,7 +33,7 @@ from edu.grading._autograde import NotebookAutograde, autograde
 from edu.grading._checks import Check, CheckResult, collect_checks, run_check
 from edu.grading._context import GradingContext
 from edu.grading._limits import Limits
-from edu.grading._sandbox import SandboxPolicy, probe_isolation
+from edu.grading._sandbox import Isolation, SandboxPolicy, exposed_to, probe_isolation
 from edu.grading._student import Deadline
 from edu.grading._submission import Submission, read_submission
 
@@ -65,6 +65,9 @@ class GradingSettings:
         Where CIFAR-10 is, for the accuracy checks.
     scratch_root : str
         Where each submission's scratch folder is made.
+    protected : tuple of str
+        What the sandbox user must not read where no mount namespace hides it (the
+        instructor's notebooks, the hidden checks): :func:`require_isolation`.
     """
 
     layout: AssignmentLayout
@@ -76,6 +79,7 @@ class GradingSettings:
     readable: tuple[str, ...] = ()
     data_root: str | None = None
     scratch_root: str = field(default_factory=tempfile.gettempdir)
+    protected: tuple[str, ...] = ()
 
     def policy(self) -> SandboxPolicy:
         """The sandbox policy of this run."""
@@ -242,14 +246,45 @@ def _text(data: bytes | None, strip: bool = True) -> str | None:
     return text.strip() if strip else text
 
 
+def require_isolation(settings: GradingSettings) -> Isolation:
+    """The sandbox this machine gives, or ``ValueError`` where it cannot keep grading safe.
+
+    Checked by ``grade_course`` before any job and again by every job on the machine
+    that runs it (a Dask worker may differ from the machine that started the run):
+    Python must run in the sandbox, and without a mount namespace the sandbox user
+    must not be able to read any of ``settings.protected``.
+    """
+    isolation = probe_isolation(settings.policy())
+    if isolation.error:
+        raise ValueError(
+            f"the sandbox cannot start: {isolation.error}. Use --sandbox-user with a user "
+            "who can read the Python environment, or make it readable to that user"
+        )
+    exposed = [] if isolation.allow_list else exposed_to(settings.sandbox_user, settings.protected)
+    if exposed:
+        raise ValueError(
+            "the sandbox cannot hide the file system here (no mount namespace: "
+            f"{'; '.join(isolation.warnings) or 'namespaces turned off'}), and its user "
+            f"can read {', '.join(map(str, exposed))}: grade from a folder without the "
+            "instructor's notebooks and the hidden checks, or make them unreadable to the "
+            "sandbox user (chmod 700), or run where namespaces are allowed"
+        )
+    return isolation
+
+
 def grade_submission(job: GradingJob) -> SubmissionResult:
     """Run :data:`STEPS` on one submission and return what they found.
 
     Never raises for anything the submission does; a broken submission is a result
-    with zeros and messages.
+    with zeros and messages. It raises ``ValueError`` when this machine cannot sandbox
+    the submission safely (:func:`require_isolation`): the job is then recorded as a
+    grading failure, not as the student's grade.
     """
+    require_isolation(job.settings)
     root = Path(job.settings.scratch_root)
-    root.mkdir(parents=True, exist_ok=True)
+    if not root.is_dir():  # a worker of another machine: its own root, closed to others
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o711)
     scratch = Path(tempfile.mkdtemp(prefix=f"{job.student}-", dir=root))
     scratch.chmod(0o711)
     work = _Work(job, scratch, Deadline(job.settings.limits.submission_timeout_s))

@@ -26,6 +26,7 @@ zeros and retried on the next run.
 from __future__ import annotations
 
 import concurrent.futures
+import html
 import multiprocessing
 import os
 import shutil
@@ -46,11 +47,17 @@ from edu.grading._late import Lateness, assign_late_penalties
 from edu.grading._limits import Limits
 from edu.grading._notebook_feedback import with_check_results
 from edu.grading._outline import Outline, read_outline
-from edu.grading._pipeline import GradingJob, GradingSettings, SubmissionResult, grade_submission
+from edu.grading._pipeline import (
+    GradingJob,
+    GradingSettings,
+    SubmissionResult,
+    grade_submission,
+    require_isolation,
+)
 from edu.grading._regrade import fingerprint as grader_fingerprint
 from edu.grading._regrade import load_result, save_result
 from edu.grading._report import grades_csv, summary_table
-from edu.grading._sandbox import exposed_to, probe_isolation, resolve_user
+from edu.grading._sandbox import resolve_user
 from edu.grading._similarity import SIMILARITY_PAGE, class_similarity_html
 from edu.grading._submission import read_submission
 
@@ -199,6 +206,20 @@ def _record(course: Course, result: SubmissionResult, outline: Outline) -> None:
     page.write_text(feedback_html(result, outline))
 
 
+def _instructor_material(course: Course, checks: Path) -> tuple[Path, ...]:
+    """What the sandbox must not read: the course's source notebooks, solutions and
+    checks, and those of the repository an editable ``edu`` runs from (whose source
+    the kernels read, so its neighbours are one folder up)."""
+    checkout = Path(edu.__file__).resolve().parents[1]
+    return (
+        course.folder("source"),
+        course.root / "solutions",
+        checks,
+        checkout / "solutions",
+        checkout / "grader",
+    )
+
+
 def _feedback_page(course: Course, student: str, assignment: str) -> Path:
     return course.root / CHECKS_FEEDBACK / student / assignment / FEEDBACK_PAGE
 
@@ -261,7 +282,8 @@ def grade_course(
         checks) cannot be found, or a requested student has no submission.
     ValueError
         If the checks' points do not match the gradebook, or Python cannot run in the
-        sandbox (:func:`edu.grading.probe_isolation`).
+        sandbox, or cannot hide the instructor's material from it
+        (:func:`edu.grading._pipeline.require_isolation`).
     RuntimeError
         If called while a process started by ``multiprocessing`` imports its parent's
         main script: nbgrader's runs are forked from a forkserver, whose processes
@@ -319,26 +341,9 @@ def grade_course(
         readable=(str(Path(edu.__file__).parent),),
         data_root=data_root,
         scratch_root=str(scratch_root),
+        protected=tuple(map(str, _instructor_material(course, checks_path))),
     )
-    isolation = probe_isolation(settings.policy())
-    if isolation.error:
-        raise ValueError(
-            f"the sandbox cannot start: {isolation.error}. Use --sandbox-user with a user "
-            "who can read the Python environment, or make it readable to "
-            f"{sandbox_user!r}"
-        )
-    if not isolation.allow_list:
-        exposed = exposed_to(
-            settings.sandbox_user, (course.folder("source"), checks_path, course.root / "solutions")
-        )
-        if exposed:
-            raise ValueError(
-                "the sandbox cannot hide the file system here (no mount namespace: "
-                f"{'; '.join(isolation.warnings) or 'namespaces turned off'}), and its user "
-                f"can read {', '.join(map(str, exposed))}: grade from a folder without the "
-                "instructor's notebooks and the hidden checks, or make them unreadable to "
-                f"{sandbox_user!r} (chmod 700), or run where namespaces are allowed"
-            )
+    require_isolation(settings)
     fingerprint = grader_fingerprint(checks_path, settings)
     cache = course.root / _CACHE / assignment
     cache.mkdir(parents=True, exist_ok=True)
@@ -377,7 +382,10 @@ def grade_course(
     lateness = assign_late_penalties(course.db_url, assignment, sorted(results), course.config)
     csv_path = course.root / "grades.csv"
     csv_path.write_text(grades_csv(course.db_url, results.values()))
-    similarity = class_similarity_html(submissions, layout, settings.limits)
+    try:
+        similarity = class_similarity_html(submissions, layout, settings.limits)
+    except Exception as error:  # a report, never a reason to lose the class's grades
+        similarity = f"<p>The similarity report could not be made: {html.escape(repr(error))}</p>"
     (course.root / SIMILARITY_PAGE).write_text(similarity)
     table = summary_table(results.values(), layout, lateness)
     if stream is not None:

@@ -112,8 +112,11 @@ def _refusing_kernel(name: str):
 class _WhenTorchIsImported(importlib.abc.MetaPathFinder):
     """Runs :func:`refuse_library_routines` as soon as ``import torch`` has finished.
 
-    Importing torch takes seconds; a notebook that does not use it does not pay for it,
-    and no code of the student's can hold one of torch's routines before it refuses.
+    Importing torch takes seconds; a notebook that does not use it does not pay for it.
+    The refusals act at torch's dispatcher, so a reference to a routine taken before
+    they are installed refuses too; and code that takes this hook out of
+    ``sys.meta_path`` gains nothing, since the worker installs them before every request
+    (:func:`refuse_library_routines_once_imported`).
     """
 
     def find_spec(self, name, path=None, target=None):
@@ -134,16 +137,25 @@ class _WhenTorchIsImported(importlib.abc.MetaPathFinder):
 def refuse_library_routines_once_imported() -> None:
     """Make torch's taught routines refuse now, or as soon as torch is imported.
 
-    Called by the grading worker before any of the student's code runs.
+    Called by the grading worker before any of the student's code runs, and again
+    before every request: code that took the import hook out of ``sys.meta_path`` and
+    imported torch unpatched finds torch's routines refusing before its function is
+    called.
     """
     if "torch" in sys.modules:
         refuse_library_routines()
-    else:
+    elif not any(isinstance(finder, _WhenTorchIsImported) for finder in sys.meta_path):
         sys.meta_path.insert(0, _WhenTorchIsImported())
 
 
 def refuse_library_routines() -> None:
-    """Make torch's routines that compute a taught function refuse (module docstring)."""
+    """Make torch's routines that compute a taught function refuse (module docstring).
+
+    Once per process: the registrations live as long as ``_TORCH_LIBRARY`` does, and a
+    second library would replace (and so end) the first.
+    """
+    if "_TORCH_LIBRARY" in globals():
+        return
     import torch
 
     with warnings.catch_warnings():

@@ -139,9 +139,9 @@ def normalized_tokens(source: str) -> list[str] | None:
     """The cell's tokens after normalization (module docstring); None if it does not parse."""
     try:
         tree = _Canonical().visit(ast.parse(without_magics(source)))
-    except SyntaxError:
-        return None
-    text = ast.unparse(tree)
+        text = ast.unparse(tree)
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return None  # what does not parse (or nests too deep to) is compared with nothing
     return [
         tok.string or tokenize.tok_name[tok.type]
         for tok in tokenize.generate_tokens(io.StringIO(text).readline)

@@ -6,7 +6,9 @@ Reads the cell's syntax tree, runs nothing. A cell is flagged when it
   from any module of ``edu``, anything private of ``edu``, or ``*`` from ``edu``;
 - names a counterpart as an attribute of an imported ``edu`` module
   (``edu.sparse.soft_threshold``, ``sp.soft_threshold`` after
-  ``import edu.sparse as sp``) or reaches modules through ``sys.modules``;
+  ``import edu.sparse as sp``), reaches modules or the import machinery through
+  ``sys.modules``, ``sys.meta_path``, ``sys.path_hooks`` or ``sys.path_importer_cache``,
+  or the sandbox's registrations in torch (``_TORCH_LIBRARY``);
 - names one of torch's routines that is a taught operation
   (:data:`edu.grading._taught.LIBRARY_COUNTERPARTS`: ``softshrink``,
   ``l1_unstructured``, ...) or imports ``torch.nn.utils.prune`` or ``torch.ao``;
@@ -50,6 +52,9 @@ _DYNAMIC_MODULES = frozenset(
         "types",
     }
 )
+_IMPORT_MACHINERY = frozenset({"modules", "meta_path", "path_hooks", "path_importer_cache"})
+"""Attributes of ``sys`` through which code could undo what the sandbox installed."""
+
 _DYNAMIC_ATTRIBUTES = frozenset(
     {"read_text", "read_bytes", "__code__", "__globals__", "__wrapped__", "getsource"}
 )
@@ -119,8 +124,10 @@ class _Scanner(ast.NodeVisitor):
             names = set(chain)
             if names & _COUNTERPART_NAMES or any(part.startswith("_") for part in chain):
                 self.flag(node, f"uses {dotted}: that is (part of) the reference")
-        if chain[-1] == "modules" and isinstance(base, ast.Name) and base.id == "sys":
-            self.flag(node, "reaches modules through sys.modules")
+        if chain[-1] in _IMPORT_MACHINERY and isinstance(base, ast.Name) and base.id == "sys":
+            self.flag(node, f"reaches the import machinery through sys.{chain[-1]}")
+        if "_TORCH_LIBRARY" in chain:
+            self.flag(node, "reaches the grader's registrations in torch")
         for attribute in sorted(set(chain) & _DYNAMIC_ATTRIBUTES):
             self.flag(node, f"uses .{attribute}, which reads code or files")
         for attribute in sorted(set(chain) & _DYNAMIC_CALLS):
@@ -163,6 +170,10 @@ def scan_cell(source: str) -> list[Finding]:
         tree = ast.parse("\n".join(lines))
     except SyntaxError:
         return []
+    except (RecursionError, MemoryError, ValueError):
+        # Nested too deep for the scanner (a sum of 20,000 terms): such a cell could hide
+        # anything from it, so it is flagged, not waved through.
+        return [Finding(1, "is nested too deeply to be checked: write it plainly")]
     scanner = _Scanner()
     scanner.visit(tree)
     return sorted(set(scanner.findings), key=lambda f: (f.line, f.message))

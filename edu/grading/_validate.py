@@ -136,6 +136,8 @@ def _solution_finding(stub: SourceCell, source: str, where: str) -> Finding:
         tree = _parse(source)
     except SyntaxError as error:
         return Finding(where, False, f"{name}: line {error.lineno} does not parse ({error.msg})")
+    except (RecursionError, MemoryError, ValueError):
+        return Finding(where, False, f"{name} is nested too deeply to be read: write it plainly")
     if ast.dump(tree) == ast.dump(released):
         todo = "write it" if expected else "answer it"
         return Finding(where, False, f"{name} is still the starter code: {todo}")

@@ -42,6 +42,7 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -272,8 +273,14 @@ def _student_traceback(error: BaseException) -> list[str]:
     return [f"{f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()}" for f in frames[-5:]]
 
 
-def serve(requests, responses, protocol: ModuleType) -> None:
-    """Answer requests until the input ends (``protocol``: :mod:`edu.grading._protocol`)."""
+def serve(
+    requests, responses, protocol: ModuleType, before_request: Callable[[], None] = lambda: None
+) -> None:
+    """Answer requests until the input ends (``protocol``: :mod:`edu.grading._protocol`).
+
+    ``before_request`` runs before each request (the sandbox ``edu``'s check that
+    torch's taught routines refuse, whatever the student's code did since).
+    """
     while True:
         try:
             header, arrays = protocol.decode(protocol.read_message(requests, _MAX_REQUEST))
@@ -281,6 +288,7 @@ def serve(requests, responses, protocol: ModuleType) -> None:
             return
         namespace = header.get("namespace")
         try:
+            before_request()
             if namespace is not None:  # each notebook keeps its own settings, as in its kernel
                 _apply(_SETTINGS.get(namespace, _FRESH_SETTINGS))
             extra, out = OPERATIONS[header["op"]](header, arrays)
@@ -323,7 +331,7 @@ def main(argv: list[str]) -> None:
 
     edu.refuse_library_routines_once_imported()
     with os.fdopen(request_fd, "rb") as requests, os.fdopen(response_fd, "wb") as responses:
-        serve(requests, responses, protocol)
+        serve(requests, responses, protocol, edu.refuse_library_routines_once_imported)
 
 
 if __name__ == "__main__":

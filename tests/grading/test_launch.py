@@ -194,15 +194,58 @@ def test_do_limits_and_user_still_apply_without_namespaces(policy, run_sandboxed
 
 def test_does_grading_refuse_to_start_when_python_cannot_run(tmp_path, monkeypatch):
     """If the probe finds that Python cannot start in the sandbox, is that a clear error?"""
-    from edu.grading import Isolation, _runner
+    from edu.grading import Isolation, _pipeline, _runner
 
     failed = Isolation((), 65534, (), "python could not run in the sandbox (status 127): denied")
-    monkeypatch.setattr(_runner, "probe_isolation", lambda policy: failed)
+    monkeypatch.setattr(_pipeline, "probe_isolation", lambda policy: failed)
     monkeypatch.setattr(_runner, "collect_checks", lambda folder: [])
     monkeypatch.setattr(_runner.Course, "layout", lambda self, name: _EMPTY_LAYOUT)
     monkeypatch.setattr(_runner.Course, "template_gradebook", lambda self: b"")
     with pytest.raises(ValueError, match="the sandbox cannot start"):
         _runner.grade_course(tmp_path, "homework", progress=False, stream=None)
+
+
+def _no_mount_namespace(monkeypatch):
+    from edu.grading import Isolation, _pipeline
+
+    plain = Isolation(("pid",), 65534, ("no mount namespace (test)",), None, False)
+    monkeypatch.setattr(_pipeline, "probe_isolation", lambda policy: plain)
+
+
+def test_without_namespaces_is_the_editable_checkout_protected(tmp_path, monkeypatch, repo):
+    """Without a mount namespace, does grading refuse when the sandbox user can read the
+    solutions and checks of the repository the editable edu runs from (not only those of
+    the course folder), naming them?"""
+    from edu.grading import _runner
+
+    _no_mount_namespace(monkeypatch)
+    monkeypatch.setattr(_runner, "collect_checks", lambda folder: [])
+    monkeypatch.setattr(_runner.Course, "layout", lambda self, name: _EMPTY_LAYOUT)
+    monkeypatch.setattr(_runner.Course, "template_gradebook", lambda self: b"")
+    (tmp_path / "grader").mkdir()  # the course's own checks: made unreadable below
+    (tmp_path / "grader").chmod(0o700)
+    with pytest.raises(ValueError, match="cannot hide the file system") as caught:
+        _runner.grade_course(tmp_path, "homework", progress=False, stream=None)
+    assert str(repo / "solutions") in str(caught.value)
+    assert str(tmp_path / "grader") not in str(caught.value)
+
+
+def test_does_every_job_check_its_own_machine(tmp_path, monkeypatch, repo):
+    """Does a job refuse to grade where its machine cannot hide the instructor's material
+    (a cluster worker without namespaces), whatever the machine that started the run saw?"""
+    from edu.grading import GradingJob, GradingSettings, grade_submission
+
+    _no_mount_namespace(monkeypatch)
+    settings = GradingSettings(
+        layout=_EMPTY_LAYOUT,
+        template_db=b"",
+        checks_dir=str(repo / "grader"),
+        protected=(str(repo / "grader"),),
+        scratch_root=str(tmp_path / "scratch"),
+    )
+    with pytest.raises(ValueError, match="cannot hide the file system"):
+        grade_submission(GradingJob("alice", str(tmp_path), settings))
+    assert not (tmp_path / "scratch").exists()
 
 
 def test_does_the_sandbox_see_only_its_allow_list(policy, tmp_path, isolation, run_sandboxed, repo):

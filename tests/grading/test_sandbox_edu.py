@@ -132,3 +132,27 @@ def test_does_a_refusal_that_cannot_be_reported_end_the_process(library):
     status, out, _ = _run(library, code)
     assert status == 86
     assert "survived" not in out
+
+
+def test_is_torch_patched_before_a_request_even_with_the_import_hook_removed(library):
+    """If the student's code takes the hook out of sys.meta_path and imports torch
+    unpatched, does the check the worker runs before each request make softshrink refuse,
+    and does running it twice keep the first registrations alive?"""
+    code = (
+        "import sys\n"
+        "sys.meta_path[:] = [f for f in sys.meta_path if 'WhenTorch' not in type(f).__name__]\n"
+        "import torch\n"
+        "x = torch.randn(4)\n"
+        "print(torch.nn.functional.softshrink(x, 0.1).shape[0])\n"  # unpatched: it runs
+        "edu.refuse_library_routines_once_imported()\n"  # what the worker does per request
+        "edu.refuse_library_routines_once_imported()\n"
+        "import gc; gc.collect()\n"
+        "try:\n"
+        "    torch.nn.functional.softshrink(x, 0.1)\n"
+        "except Exception as error:\n"
+        "    print(type(error).__name__)\n"
+    )
+    status, out, refusals = _run(library, code, install=True)
+    assert status == 0, out
+    assert out.split() == ["4", "TaughtFunctionRefused"]
+    assert refusals == ["torch.softshrink"]

@@ -11,6 +11,7 @@ from edu.grading._similarity import (
     THRESHOLD,
     class_similarity_html,
     fingerprint,
+    normalized_tokens,
     similar_pairs,
     similarity_html,
     starter_code,
@@ -218,3 +219,11 @@ def test_what_most_of_a_large_class_writes_is_common_ground(cells):
     assert [(p.function, p.students) for p in pairs] == [("hard_threshold", ("s00", "s01"))]
     few = {student: cells for student, cells in list(crowd.items())[:COMMON]}
     assert any(p.function == "soft_threshold" for p in similar_pairs(few, starters))
+
+
+def test_a_cell_too_deep_to_parse_is_compared_with_nothing():
+    """Does a 20,000-term expression (RecursionError in ast) give no tokens and an empty
+    fingerprint, instead of ending the class's grading?"""
+    source = "def gradient(v):\n    return " + "+".join(["v"] * 20_000)
+    assert normalized_tokens(source) is None
+    assert fingerprint(source) == frozenset()

@@ -22,6 +22,9 @@ FLAGGED = {
     "__import__": "m = __import__('edu.sparse')",
     "sys.modules": "import sys\nf = sys.modules['edu.sparse'].__dict__",
     "reading source text": "from pathlib import Path\ns = Path('x.py').read_text()",
+    "sys.meta_path": "import sys\nsys.meta_path.clear()\nimport torch",
+    "sys.path_hooks": "import sys\nsys.path_hooks.insert(0, print)",
+    "torch registrations": "import edu\nedu._TORCH_LIBRARY._destroy()",
 }
 
 CLEAN = {
@@ -57,3 +60,13 @@ def test_are_the_reference_solutions_clean(repo):
                 if findings:
                     flagged[meta["grade_id"]] = findings
     assert flagged == {}
+
+
+def test_is_a_cell_too_deep_to_parse_flagged_not_a_crash():
+    """Is a 20,000-term expression, on which ast.parse raises RecursionError, flagged as a
+    finding instead of crashing the scan (or passing unread)?"""
+    source = "def gradient(v):\n    return " + "+".join(["v"] * 20_000)
+    findings = scan_cell(source)
+    assert [finding.message for finding in findings] == [
+        "is nested too deeply to be checked: write it plainly"
+    ]

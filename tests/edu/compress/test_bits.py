@@ -6,7 +6,7 @@ import pytest
 from edu.compress._bits import pack_uint, packed_size, unpack_uint, width_for
 
 
-@pytest.mark.parametrize("width", [1, 2, 3, 4, 5, 7, 8, 11, 16])
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 5, 7, 8, 11, 16, 23, 32])
 def test_pack_then_unpack_is_the_identity(width):
     """Do random integers of every width survive packing, in ceil(count * width / 8) bytes?"""
     values = np.random.default_rng(width).integers(0, 1 << width, size=101)
@@ -35,3 +35,26 @@ def test_data_of_the_wrong_length_is_refused():
 def test_width_for_levels():
     """Are 1, 2, 3, 16 and 17 levels told apart with 0, 1, 2, 4 and 5 bits?"""
     assert [width_for(n) for n in (1, 2, 3, 16, 17)] == [0, 1, 2, 4, 5]
+
+
+@pytest.mark.parametrize("width", [3, 8, 12, 16])
+def test_unpacking_allocates_little_beyond_its_result(width):
+    """Does unpacking 2**21 integers (as a hostile file may declare) peak under 10 bytes
+    per integer, 8 of them the int64 result, measured by tracemalloc?"""
+    import tracemalloc
+
+    count = 1 << 21
+    data = bytes(packed_size(count, width))
+    tracemalloc.start()
+    try:
+        unpack_uint(data, count, width)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * count + (4 << 20)
+
+
+def test_chunks_join_where_an_integer_straddles_a_byte():
+    """Across the chunk boundary of the decoder, do 3-bit integers come back in order?"""
+    values = np.arange(200_000) % 8
+    np.testing.assert_array_equal(unpack_uint(pack_uint(values, 3), values.size, 3), values)
