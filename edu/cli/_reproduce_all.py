@@ -102,22 +102,26 @@ def _stage(argv: list[str]) -> None:
 
 
 def _wall_times(output_dir: Path) -> dict[str, Any]:
-    """Seconds of every training epoch and every row, per stage, as their records hold them."""
+    """Seconds of every training epoch and every row, per stage, to the millisecond.
+
+    Milliseconds, not tenths: a smoke run's stages take a few hundredths of a second,
+    and a stage that ran must never read as taking no time.
+    """
     metrics = json.loads((output_dir / "pretrained" / "metrics.json").read_text())
     times: dict[str, Any] = {
-        "pretrained": round(sum(row["seconds"] for row in metrics["history"]), 1)
+        "pretrained": round(sum(row["seconds"] for row in metrics["history"]), 3)
     }
     for lab in ("lab2", "lab3"):
         rows = json.loads((output_dir / lab / "results.json").read_text())["rows"]
-        times[lab] = round(sum(row.get("seconds", 0.0) for row in rows), 1)
+        times[lab] = round(sum(row.get("seconds", 0.0) for row in rows), 3)
         times[f"{lab} extra seeds"] = round(
             sum(
                 json.loads(path.read_text())["seconds"]
                 for path in output_dir.glob(f"seeds/*/{lab}/*/row.json")
             ),
-            1,
+            3,
         )
-    times["total"] = round(sum(times.values()), 1)
+    times["total"] = round(sum(times.values()), 3)
     return times
 
 
