@@ -21,7 +21,7 @@ from edu.compress._container import HEADER, MAGIC, MAX_BODY_BYTES, pack_file, un
 from edu.compress._grid import Grid
 from edu.compress._records import LayerSize, read_record, write_float, write_quantized
 from edu.compress._stream import CompressedFileError, Reader, Writer
-from edu.models import ResNetCIFAR, infer_num_layers
+from edu.models import ResNetCIFAR, infer_inner_channels, infer_num_layers
 from edu.quant import QuantConv2d, QuantLinear, quantized_layers
 
 __all__ = [
@@ -196,14 +196,17 @@ def _read_body(body: bytes) -> tuple[dict[str, torch.Tensor], dict[str, Grid]]:
     return state, grids
 
 
-def _check_architecture(state: dict[str, torch.Tensor]) -> int:
-    """The depth the tensors imply, once their names and shapes match that model's."""
+def _check_architecture(state: dict[str, torch.Tensor]) -> ResNetCIFAR:
+    """An empty model of the depth and widths the tensors imply, once they match it."""
     try:
         num_layers = infer_num_layers(state)
+        widths = infer_inner_channels(state)
     except ValueError as error:
         raise CompressedFileError(str(error)) from None
+    if any(width > 64 for width in widths):  # the widest stage: pruning only narrows
+        raise CompressedFileError(f"inner widths {widths} exceed the stages' 64 channels")
     with torch.device("meta"):  # shapes only: nothing is allocated
-        expected = ResNetCIFAR(num_layers=num_layers).state_dict()
+        expected = ResNetCIFAR(num_layers=num_layers, inner_channels=widths).state_dict()
     if set(expected) != set(state):
         missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
         raise CompressedFileError(
@@ -216,7 +219,7 @@ def _check_architecture(state: dict[str, torch.Tensor]) -> int:
                 f"{key}: {state[key].dtype} {list(state[key].shape)} in the file, a "
                 f"ResNet-{num_layers} has {tensor.dtype} {list(tensor.shape)}"
             )
-    return num_layers
+    return ResNetCIFAR(num_layers=num_layers, inner_channels=widths)
 
 
 def load_compressed(path: str | os.PathLike) -> ResNetCIFAR:
@@ -258,7 +261,7 @@ def load_compressed(path: str | os.PathLike) -> ResNetCIFAR:
 def model_from_bytes(data: bytes) -> ResNetCIFAR:
     """The model held by the bytes of a compressed model file (see :func:`load_compressed`)."""
     state, grids = _read_body(unpack_file(data))
-    net = ResNetCIFAR(num_layers=_check_architecture(state))
+    net = _check_architecture(state)
     net.load_state_dict(state)
     for key, grid in grids.items():
         layer = net.get_submodule(key.rsplit(".", 1)[0])

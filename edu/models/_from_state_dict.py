@@ -1,4 +1,4 @@
-"""Rebuild a CIFAR ResNet of the right depth from its weights alone."""
+"""Rebuild a CIFAR ResNet of the right depth and widths from its weights alone."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 
 from edu.models._resnet import ResNetCIFAR
 
-__all__ = ["infer_num_layers", "resnet_from_state_dict"]
+__all__ = ["infer_inner_channels", "infer_num_layers", "resnet_from_state_dict"]
 
 
 def infer_num_layers(state_dict: Mapping[str, torch.Tensor]) -> int:
@@ -49,6 +49,33 @@ def infer_num_layers(state_dict: Mapping[str, torch.Tensor]) -> int:
     return 2 * len(blocks) + 2
 
 
+def infer_inner_channels(state_dict: Mapping[str, torch.Tensor]) -> list[int]:
+    """The inner width of each block, read from its first convolution's weight shape.
+
+    A channel-pruned model (:func:`edu.prune.remove_channels`) records its narrower
+    blocks this way: its checkpoint is an ordinary state dict whose shapes say the
+    widths, so no side file is needed.
+
+    Raises
+    ------
+    ValueError
+        If the depth cannot be inferred, or a block's first convolution weight is
+        missing or not 4-D.
+
+    Examples
+    --------
+    >>> infer_inner_channels(ResNetCIFAR(num_layers=8).state_dict())
+    [16, 32, 64]
+    """
+    widths = []
+    for block in range((infer_num_layers(state_dict) - 2) // 2):
+        weight = state_dict.get(f"body_op.{block}.conv1.0.conv.weight")
+        if weight is None or weight.dim() != 4:
+            raise ValueError(f"block {block} has no 4-D first convolution weight")
+        widths.append(int(weight.shape[0]))
+    return widths
+
+
 def resnet_from_state_dict(
     state_dict: Mapping[str, torch.Tensor],
     Nbits: int | None = None,  # the course's name
@@ -74,7 +101,8 @@ def resnet_from_state_dict(
     Returns
     -------
     ResNetCIFAR
-        With ``num_layers = infer_num_layers(state_dict)``, 10 classes, the weights
+        With ``num_layers = infer_num_layers(state_dict)``, the blocks' inner widths
+        of :func:`infer_inner_channels` (narrower after channel pruning), 10 classes, the weights
         loaded, on the CPU, in training mode (call ``.eval()`` to evaluate).
 
     Raises
@@ -96,6 +124,7 @@ def resnet_from_state_dict(
     """
     net = ResNetCIFAR(
         num_layers=infer_num_layers(state_dict),
+        inner_channels=infer_inner_channels(state_dict),
         Nbits=Nbits,
         symmetric=symmetric,
         quantizer=quantizer,

@@ -1,8 +1,11 @@
 """ResNet for CIFAR-10 (He et al., 2016, section 4.2), with optional quantized weights.
 
 Three stages of basic blocks with 16, 32 and 64 channels; ``num_layers = 6n + 2``
-(20, 32, 44, 56). Downsampling shortcuts are 1x1 convolutions followed by batch
-normalization ("option B"). Module names follow the course's checkpoints, so per-layer
+(20, 32, 44, 56). A block's inner width (the output channels of its first convolution,
+the input channels of its second) may be narrower than its stage: channel pruning
+(:func:`edu.prune.remove_channels`) builds such a model, a smaller dense network.
+Downsampling shortcuts are 1x1 convolutions followed by batch normalization
+("option B"). Module names follow the course's checkpoints, so per-layer
 tables read like the course's: ``head_conv.0.conv``, ``body_op.<k>.conv1.0.conv``,
 ``body_op.<k>.conv2.0.conv``, ``body_op.<k>.id_mapping.0.conv`` and
 ``final_fc.linear``.
@@ -15,6 +18,7 @@ linear layer stay floating point (COURSE-SPEC, Lab 3 (b)).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -58,8 +62,25 @@ def _conv_bn(
     return nn.Sequential(nn.Sequential(unit))
 
 
+def _check_inner_channels(widths: Sequence[int] | None, num_blocks: int) -> list[int] | None:
+    """The blocks' inner widths as a list, once there is one positive integer per block."""
+    if widths is None:
+        return None
+    widths = list(widths)
+    if len(widths) != num_blocks:
+        raise ValueError(f"inner_channels needs one width per block ({num_blocks}), got {widths}")
+    for width in widths:
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ValueError(f"every inner width must be an integer >= 1, got {widths}")
+    return widths
+
+
 class BasicBlock(nn.Module):
-    """Two 3x3 conv-bn units plus a shortcut (identity, or 1x1 conv-bn when reshaping)."""
+    """Two 3x3 conv-bn units plus a shortcut (identity, or 1x1 conv-bn when reshaping).
+
+    ``inner_channels`` (default ``out_channels``) is the width between the two units;
+    only it can shrink without touching the residual path.
+    """
 
     def __init__(
         self,
@@ -67,14 +88,16 @@ class BasicBlock(nn.Module):
         out_channels: int,
         stride: int,
         *,
+        inner_channels: int | None = None,
         nbits: int | None = None,
         symmetric: bool = False,
         quantizer: object | None = None,
     ) -> None:
         super().__init__()
+        inner = out_channels if inner_channels is None else inner_channels
         quant = dict(nbits=nbits, symmetric=symmetric, quantizer=quantizer, quantized=True)
-        self.conv1 = _conv_bn(in_channels, out_channels, 3, stride, relu=True, **quant)
-        self.conv2 = _conv_bn(out_channels, out_channels, 3, 1, relu=False, **quant)
+        self.conv1 = _conv_bn(in_channels, inner, 3, stride, relu=True, **quant)
+        self.conv2 = _conv_bn(inner, out_channels, 3, 1, relu=False, **quant)
         if stride != 1 or in_channels != out_channels:
             self.id_mapping = _conv_bn(in_channels, out_channels, 1, stride, relu=False, **quant)
         else:
@@ -112,6 +135,9 @@ class ResNetCIFAR(nn.Module):
         The quantizer ``(w, bit, symmetric) -> w_q``; default the reference
         :class:`edu.quant.STE`. A notebook passes the student's ``STE``.
     num_classes : int, default 10
+    inner_channels : sequence of int, optional
+        The inner width of each block, in order (``3n`` values); default the width
+        of its stage. A channel-pruned model has narrower blocks.
 
     Notes
     -----
@@ -134,6 +160,7 @@ class ResNetCIFAR(nn.Module):
         symmetric: bool = False,
         quantizer: object | None = None,
         num_classes: int = 10,
+        inner_channels: Sequence[int] | None = None,
     ) -> None:
         super().__init__()
         if num_layers < 8 or (num_layers - 2) % 6:
@@ -141,6 +168,7 @@ class ResNetCIFAR(nn.Module):
                 f"num_layers must be 6n + 2 with n >= 1 (20, 32, ...), got {num_layers}"
             )
         blocks_per_stage = (num_layers - 2) // 6
+        widths = _check_inner_channels(inner_channels, 3 * blocks_per_stage)
         self.num_layers = num_layers
         self.Nbits = Nbits
         self.symmetric = symmetric
@@ -155,6 +183,7 @@ class ResNetCIFAR(nn.Module):
                         in_channels,
                         out_channels,
                         stride,
+                        inner_channels=widths[len(blocks)] if widths else None,
                         nbits=Nbits,
                         symmetric=symmetric,
                         quantizer=quantizer,
@@ -172,6 +201,11 @@ class ResNetCIFAR(nn.Module):
             elif isinstance(module, nn.BatchNorm2d):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
+
+    @property
+    def inner_channels(self) -> list[int]:
+        """The inner width of each block, in order: what a checkpoint's shapes record."""
+        return [block.conv1[0].conv.out_channels for block in self.body_op]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.final_fc(self.body_op(self.head_conv(x)))

@@ -10,9 +10,15 @@
   finetuning, in the shape of :mod:`torch.ao.pruning`; :class:`MagnitudePruner`
   drives them from a schedule;
 - :func:`iterative_sparsity` and :func:`cubic_sparsity` are the schedules (percent);
-- :func:`sparsity_report` counts the zeros.
+- :func:`sparsity_report` counts the zeros;
+- :func:`remove_channels` removes whole inner channels of each block, ranked by
+  :func:`channel_importance`, into a smaller dense network, and
+  :class:`FilterGroupLasso` trains whole channels to zero (:func:`live_channels`
+  counts the survivors).
 """
 
+from edu.prune._channels import CRITERIA, channel_importance, live_channels, remove_channels
+from edu.prune._group_lasso import FilterGroupLasso
 from edu.prune._iterative import IterativePruning
 from edu.prune._layers import prunable_layers
 from edu.prune._magnitude import (
@@ -37,6 +43,8 @@ from edu.prune._report import LayerSparsity, SparsityReport, sparsity_report
 from edu.prune._schedules import cubic_sparsity, iterative_sparsity
 
 __all__ = [
+    "CRITERIA",
+    "FilterGroupLasso",
     "GlobalPruning",
     "IterativePruning",
     "LayerSparsity",
@@ -44,10 +52,12 @@ __all__ = [
     "SparsityReport",
     "WeightMask",
     "apply_masks",
+    "channel_importance",
     "cubic_sparsity",
     "get_mask",
     "global_prune_by_percentage",
     "iterative_sparsity",
+    "live_channels",
     "masks_from_nonzeros",
     "percentile",
     "plain_state_dict",
@@ -55,6 +65,7 @@ __all__ = [
     "prunable_layers",
     "prune_by_percentage",
     "prune_model",
+    "remove_channels",
     "sparsity_report",
     "squash_mask",
     "update_masks",

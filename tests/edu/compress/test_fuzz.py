@@ -199,7 +199,27 @@ def test_names_that_imply_a_deep_network_are_checked_on_shapes_only():
     records = [
         partial(write_float, name=f"body_op.{k}.x", tensor=torch.zeros(1)) for k in range(300)
     ]
+    with pytest.raises(CompressedFileError, match="block 0 has no 4-D first convolution"):
+        model_from_bytes(_file(_body(*records)))
+    records += [  # with every block's first convolution: the other names are missing
+        partial(
+            write_float, name=f"body_op.{k}.conv1.0.conv.weight", tensor=torch.zeros(1, 1, 1, 1)
+        )
+        for k in range(300)
+    ]
     with pytest.raises(CompressedFileError, match="do not fit a ResNet-602"):
+        model_from_bytes(_file(_body(*records)))
+
+
+def test_inner_widths_wider_than_any_stage_are_refused():
+    """Is a file whose blocks claim 65 inner channels refused before a model is built?"""
+    records = [
+        partial(
+            write_float, name=f"body_op.{k}.conv1.0.conv.weight", tensor=torch.zeros(65, 1, 1, 1)
+        )
+        for k in range(3)
+    ]
+    with pytest.raises(CompressedFileError, match="exceed the stages' 64 channels"):
         model_from_bytes(_file(_body(*records)))
 
 
