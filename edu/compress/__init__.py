@@ -7,7 +7,8 @@ under a header with a format version and a checksum, entropy-coded with lzma whe
 makes the file smaller. :func:`load_compressed` parses it without unpickling anything
 and gives back a model whose forward pass is the saved one's, bit for bit. Storage
 accounting in the course notes, :ref:`storage`; the positions follow Han et al., 2016,
-"Deep Compression", as does :func:`kmeans_quantize`, its weight sharing.
+"Deep Compression", as does :func:`kmeans_quantize`, its weight sharing, and
+:func:`share_weights`, finetuning with shared weights.
 """
 
 from edu.compress._file import (
@@ -21,6 +22,7 @@ from edu.compress._file import (
 )
 from edu.compress._kmeans import kmeans_quantize
 from edu.compress._records import LayerSize
+from edu.compress._sharing import SharedWeights, cluster_labels, share_weights
 from edu.compress._stream import CompressedFileError
 
 __all__ = [
@@ -28,10 +30,13 @@ __all__ = [
     "CompressedFileError",
     "CompressionReport",
     "LayerSize",
+    "SharedWeights",
+    "cluster_labels",
     "is_compressed_file",
     "kmeans_quantize",
     "load_compressed",
     "model_from_bytes",
     "save_compressed",
+    "share_weights",
     "stored_weights",
 ]

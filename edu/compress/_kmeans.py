@@ -51,7 +51,10 @@ def kmeans_quantize(weight: torch.Tensor, bits: int, iterations: int = 100) -> t
     :math:`a_i = \\arg\\min_j |w_i - c_j|`, then move each centroid to the mean of its
     weights (a centroid with no weight stays where it is). At convergence each
     centroid is the mean of its weights and each weight is nearest its centroid.
-    Computed in float64, returned in the weight's dtype.
+    Computed in float64, returned in the weight's dtype. Weights that already hold at
+    most :math:`2^{bits}` distinct non-zero values are returned unchanged: each value
+    is its own centroid, the optimum (zero error), which Lloyd's iterations from the
+    linear initialization need not find.
 
     Examples
     --------
@@ -68,6 +71,8 @@ def kmeans_quantize(weight: torch.Tensor, bits: int, iterations: int = 100) -> t
     if values.numel() == 0:
         return torch.zeros_like(weight)
     count = 2**bits
+    if torch.unique(values).numel() <= count:  # every value its own centroid: no error
+        return weight.detach().clone()
     centroids = torch.linspace(float(values.min()), float(values.max()), count, dtype=torch.float64)
     labels = _nearest(values, centroids)
     for _ in range(iterations):
