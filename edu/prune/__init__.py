@@ -14,7 +14,9 @@
 - :func:`remove_channels` removes whole inner channels of each block, ranked by
   :func:`channel_importance`, into a smaller dense network, and
   :class:`FilterGroupLasso` trains whole channels to zero (:func:`live_channels`
-  counts the survivors).
+  counts the survivors);
+- :func:`sensitivity_scan` measures each layer's accuracy when pruned alone, and
+  :func:`sensitivity_sparsities` spends a total sparsity where it costs least.
 """
 
 from edu.prune._channels import CRITERIA, channel_importance, live_channels, remove_channels
@@ -41,6 +43,7 @@ from edu.prune._masks import (
 from edu.prune._pruner import MagnitudePruner
 from edu.prune._report import LayerSparsity, SparsityReport, sparsity_report
 from edu.prune._schedules import cubic_sparsity, iterative_sparsity
+from edu.prune._sensitivity import SensitivityScan, sensitivity_scan, sensitivity_sparsities
 
 __all__ = [
     "CRITERIA",
@@ -49,6 +52,7 @@ __all__ = [
     "IterativePruning",
     "LayerSparsity",
     "MagnitudePruner",
+    "SensitivityScan",
     "SparsityReport",
     "WeightMask",
     "apply_masks",
@@ -66,6 +70,8 @@ __all__ = [
     "prune_by_percentage",
     "prune_model",
     "remove_channels",
+    "sensitivity_scan",
+    "sensitivity_sparsities",
     "sparsity_report",
     "squash_mask",
     "update_masks",
