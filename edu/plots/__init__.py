@@ -1,8 +1,10 @@
 """Figures of the course, drawn on :class:`matplotlib.figure.Figure` (no pyplot, no display).
 
-- ``_lab1``: losses on a log axis and weight trajectories of the Lab 1 solvers.
+- ``_lab1``: losses on a log axis and weight trajectories of the Lab 1 solvers;
+- ``_compression``: per-layer pruning sensitivity, file size against accuracy.
 """
 
+from edu.plots._compression import FrontierPoint, plot_frontier, plot_sensitivity
 from edu.plots._lab1 import (
     LOSS_FLOOR,
     plot_loss_family,
@@ -14,8 +16,11 @@ from edu.plots._lab1 import (
 
 __all__ = [
     "LOSS_FLOOR",
+    "FrontierPoint",
+    "plot_frontier",
     "plot_loss_family",
     "plot_run",
+    "plot_sensitivity",
     "plot_weights_family",
     "run_label",
     "save_figure",
