@@ -156,6 +156,29 @@ def cifar10_test_loader(args: argparse.Namespace, device: torch.device) -> Batch
     )
 
 
+SCAN_IMAGES = 2000
+"""Training images a sensitivity scan measures on (the first, class-balanced)."""
+
+
+def cifar10_scan_loader(args: argparse.Namespace, device: torch.device) -> BatchLoader:
+    """The first :data:`SCAN_IMAGES` training images (within ``--limit-train``), unaugmented.
+
+    Choices made from data (Lab 4's sensitivity scan) are made on these, never on the
+    test split that reports the result.
+    """
+    train = load_cifar10("train", args.data_root, download=args.download)
+    count = min(SCAN_IMAGES, args.limit_train or SCAN_IMAGES)
+    return BatchLoader(
+        train.images[:count],
+        train.labels[:count],
+        1000,
+        train=False,
+        device=device,
+        channels_last=True,
+        source=train.source,
+    )
+
+
 def start_checkpoint_sweep(
     args: argparse.Namespace,
 ) -> tuple[torch.device, dict[str, Any], dict[str, torch.Tensor], BatchLoader]:

@@ -1,4 +1,4 @@
-"""``edu reproduce all``: the whole course's reference, from an untrained network to both tables.
+"""``edu reproduce all``: the whole course's reference, from an untrained network to every table.
 
 Three stages, each an ordinary ``edu`` command run in this process, so that each
 stage's outputs carry the command that made them (``command.txt``) and can be rerun
@@ -10,7 +10,8 @@ alone:
    ships;
 2. ``edu reproduce lab2`` from those weights, with extra seeds;
 3. ``edu reproduce lab3`` likewise (its row (d) starts from Lab 2's best 70 %-sparse
-   model).
+   model);
+4. ``edu reproduce lab4``, the compression lab, from the same weights.
 
 Every stage resumes: the training from its last epoch, the tables from their
 finished rows. ``OUTPUT_DIR/all.json`` sums the wall time of every epoch and row.
@@ -28,7 +29,7 @@ import torch
 
 from edu.cli import _common
 from edu.cli.train import export_weights
-from edu.experiments import COMPARED_ROWS, PRUNING_COMPARISON, file_sha256
+from edu.experiments import COMPARED_ROWS, LABS, PRUNING_COMPARISON, file_sha256
 from edu.train import resolve_device
 
 __all__ = ["PRETRAIN_RECIPE", "add_arguments", "run_all"]
@@ -65,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "pruning", "compared"),
         default="auto",
         help="rows run with the extra seeds: pruning = Lab 2 (d) and (e); compared = every "
-        "compared training row of both labs; auto = compared on CUDA, pruning on a CPU",
+        "compared training row of Labs 2 and 3; auto = compared on CUDA, pruning on a CPU",
     )
 
 
@@ -111,7 +112,7 @@ def _wall_times(output_dir: Path) -> dict[str, Any]:
     times: dict[str, Any] = {
         "pretrained": round(sum(row["seconds"] for row in metrics["history"]), 3)
     }
-    for lab in ("lab2", "lab3"):
+    for lab in LABS:
         rows = json.loads((output_dir / lab / "results.json").read_text())["rows"]
         times[lab] = round(sum(row.get("seconds", 0.0) for row in rows), 3)
         times[f"{lab} extra seeds"] = round(
@@ -126,11 +127,11 @@ def _wall_times(output_dir: Path) -> dict[str, Any]:
 
 
 def run_all(args: argparse.Namespace) -> int:
-    """Train the pretrained model, then reproduce Lab 2 and Lab 3 from it; resumable."""
+    """Train the pretrained model, then reproduce Labs 2, 3 and 4 from it; resumable."""
     if args.rows is not None or args.checkpoint is not None or args.seeded_rows is not None:
         raise ValueError(
             "edu reproduce all runs every row from its own pretrained model: "
-            "--rows, --checkpoint and --seeded-rows apply to lab2 and lab3 alone"
+            "--rows, --checkpoint and --seeded-rows apply to one lab alone"
         )
     smoke = args.smoke
     output_dir = args.output_dir or Path(
@@ -150,7 +151,7 @@ def run_all(args: argparse.Namespace) -> int:
     _stage(train)
     weights = export_weights(run_dir)
 
-    for lab in ("lab2", "lab3"):
+    for lab in LABS:
         argv = ["reproduce", lab, "--checkpoint", str(weights), "--output-dir", str(output_dir)]
         argv += ["--lr", str(args.lr), "--batch-size", str(args.batch_size)]
         argv += ["--seed", str(args.seed)]

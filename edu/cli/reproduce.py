@@ -1,4 +1,4 @@
-"""``edu reproduce``: every row of the spec's Lab 2 or Lab 3 table, beside the spec's numbers.
+"""``edu reproduce``: every row of a lab's table (Lab 2 or 3 beside the spec's numbers, or 4).
 
 All rows start from one float checkpoint (default: the shipped pretrained ResNet-20)
 and are declared in :mod:`edu.experiments`. Each row writes ``OUTPUT_DIR/LAB/ROW/``:
@@ -18,7 +18,7 @@ into ``OUTPUT_DIR/seeds/SEED/LAB/ROW/``; the table shows their mean and sample s
 deviation beside the main seed's number.
 
 ``edu reproduce all`` runs the whole course's reference: the pretrained ResNet-20
-(``edu train``, 200 epochs, into ``OUTPUT_DIR/pretrained/``), then Lab 2 and Lab 3 from
+(``edu train``, 200 epochs, into ``OUTPUT_DIR/pretrained/``), then Labs 2, 3 and 4 from
 it, with extra seeds; repeating the command resumes where it stopped.
 
 Finetuning (the project's choice; the spec fixes only batch 256 and 20 epochs): SGD,
@@ -70,14 +70,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``reproduce`` subcommand."""
     parser = subparsers.add_parser(
         "reproduce",
-        help="run every row of Lab 2 or Lab 3 and compare with the spec's numbers",
+        help="run every row of Lab 2, 3 or 4 (beside the spec's numbers where it has them)",
         description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "lab",
         choices=[*sorted(LABS), "all"],
-        help="which lab's table to reproduce; all: the pretrained model, then both labs",
+        help="which lab's table to reproduce; all: the pretrained model, then every lab",
     )
     parser.add_argument(
         "--rows",
@@ -262,6 +262,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         output_dir=args.output_dir,
         train_loader=lambda generator: _common.cifar10_loaders(args, device, generator)[0],
         test_loader=test_loader,
+        scan_loader=_common.cifar10_scan_loader(args, device) if args.lab == "lab4" else None,
         device=device,
         progress=not args.no_progress,
         about={

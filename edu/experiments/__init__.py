@@ -1,10 +1,11 @@
-"""Reproduction of the spec's Lab 2 and Lab 3 tables, row by row.
+"""Reproduction of the spec's Lab 2 and Lab 3 tables, and of Lab 4's, row by row.
 
 This layer sits on top of :mod:`edu.data`, :mod:`edu.train`, :mod:`edu.prune` and
 :mod:`edu.quant`; the command line (``edu reproduce``) sits on top of it.
 
-- :data:`LAB2_ROWS`, :data:`LAB3_ROWS` (in :data:`LABS`) declare each row: the spec's
-  part and reference accuracy, and the function that makes this project's number;
+- :data:`LAB2_ROWS`, :data:`LAB3_ROWS`, :data:`LAB4_ROWS` (in :data:`LABS`) declare each
+  row: the spec's part and reference accuracy, and the function that makes this
+  project's number;
 - :class:`Experiment` carries what every row needs (float weights, data, device,
   :class:`Settings`), a row returns a :class:`RowResult`;
 - :func:`finetune` is the one finetuning recipe of every training row;
@@ -40,13 +41,23 @@ from edu.experiments._seeds import (
 )
 from edu.experiments._settings import Settings, file_sha256
 from edu.experiments._summary import check_saved_model, level_budget, summarize
-from edu.experiments._tables import LAB2_ROWS, LAB3_ROWS, LABS, Row, select_rows
+from edu.experiments._tables import (
+    GROUP_LASSO_STRENGTH,
+    LAB2_ROWS,
+    LAB3_ROWS,
+    LAB4_ROWS,
+    LABS,
+    Row,
+    select_rows,
+)
 
 __all__ = [
     "CHECKPOINT",
     "COMPARED_ROWS",
+    "GROUP_LASSO_STRENGTH",
     "LAB2_ROWS",
     "LAB3_ROWS",
+    "LAB4_ROWS",
     "LABS",
     "MODEL_FILE",
     "PRUNING_COMPARISON",

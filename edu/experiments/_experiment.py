@@ -56,6 +56,9 @@ class Experiment:
         Where progress lines go.
     about : dict, optional
         Plain facts recorded in every ``row.json`` (checkpoint, data, device).
+    scan_loader : iterable of (x, y), optional
+        Training images without augmentation, for the choices a row makes from data
+        (Lab 4's sensitivity scan), so that the test set chooses nothing.
     prerequisites : Experiment, optional
         Where the rows this one starts from live (:attr:`Row.requires`), with their
         settings: a run of extra seeds starts from the rows of the main seed's run.
@@ -71,6 +74,7 @@ class Experiment:
     progress: bool = True
     log: Callable[[str], None] | None = print
     about: dict[str, Any] = field(default_factory=dict)
+    scan_loader: Batches | None = None
     prerequisites: Experiment | None = None
 
     @property

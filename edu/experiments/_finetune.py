@@ -69,6 +69,8 @@ def finetune(
     before_epoch: Callable[[int, nn.Module], None] | None = None,
     after_step: Callable[[nn.Module], None] | None = None,
     best_from_epoch: int = 0,
+    after_step_from_optimizer: Callable[[torch.optim.Optimizer], Callable[[nn.Module], None]]
+    | None = None,
 ) -> FitResult:
     """Finetune ``net`` for ``exp.settings.epochs`` epochs and load its best weights.
 
@@ -84,6 +86,9 @@ def finetune(
         The hooks of :func:`edu.train.fit` (pruning schedule, mask re-application).
     best_from_epoch : int, default 0
         First epoch (0-based) that competes for the best accuracy.
+    after_step_from_optimizer : callable optimizer -> after_step, optional
+        For a hook that needs the optimizer this function makes (a proximal step reads
+        its learning rate); instead of ``after_step``.
 
     Returns
     -------
@@ -105,6 +110,10 @@ def finetune(
     generator = seed_everything(settings.seed)
     train_loader = exp.train_loader(generator)
     optimizer, scheduler = make_optimizer(net, settings, settings.epochs * len(train_loader))
+    if after_step_from_optimizer is not None:
+        if after_step is not None:
+            raise ValueError("give after_step or after_step_from_optimizer, not both")
+        after_step = after_step_from_optimizer(optimizer)
     result = fit(
         net,
         optimizer,

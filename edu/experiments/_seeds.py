@@ -26,12 +26,14 @@ __all__ = ["COMPARED_ROWS", "PRUNING_COMPARISON", "add_seed_spread", "seed_dir",
 PRUNING_COMPARISON: dict[str, tuple[str, ...]] = {
     "lab2": ("iterative-70", "global-iterative-70"),
     "lab3": (),
+    "lab4": (),
 }
 """Lab 2 (d) against (e): the comparison the spec's text draws that one seed cannot settle."""
 
 COMPARED_ROWS: dict[str, tuple[str, ...]] = {
     "lab2": PRUNING_COMPARISON["lab2"],
     "lab3": ("qat-4", "qat-3", "qat-2", "sparse-qat-4", "sparse-qat-3", "sparse-qat-2"),
+    "lab4": (),
 }
 """Every training row the spec compares with another (PTQ rows have no seed to vary)."""
 

@@ -1,4 +1,4 @@
-"""The rows of the spec's Lab 2 and Lab 3 tables, declared in one place.
+"""The rows of the spec's Lab 2 and Lab 3 tables, and of Lab 4, declared in one place.
 
 Each :class:`Row` names a result the spec reports (its part and reference accuracy,
 ``None`` where the spec gives none or it is illegible in the source) and the function
@@ -14,10 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edu.experiments import _lab2, _lab3
+from edu.experiments import _lab2, _lab3, _lab4
 from edu.experiments._experiment import Experiment, RowResult
 
-__all__ = ["LAB2_ROWS", "LAB3_ROWS", "LABS", "Row", "select_rows"]
+__all__ = [
+    "GROUP_LASSO_STRENGTH",
+    "LAB2_ROWS",
+    "LAB3_ROWS",
+    "LAB4_ROWS",
+    "LABS",
+    "Row",
+    "select_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,69 @@ LAB3_ROWS: tuple[Row, ...] = (
 )
 """Lab 3 (b)-(e): PTQ at 6..2 bits (asymmetric, symmetric), QAT and sparse QAT at 4..2."""
 
-LABS: dict[str, tuple[Row, ...]] = {"lab2": LAB2_ROWS, "lab3": LAB3_ROWS}
+GROUP_LASSO_STRENGTH = 0.05
+"""The group-lasso weight of Lab 4's ``group-lasso`` row.
+
+The total shrinkage a group undergoes over the run is ``strength`` times the sum of the
+learning rates, ``0.01 * 3920 / 2 = 19.6`` over 20 epochs of 196 cosine steps: with
+0.05 it is about 1, the median norm of the pretrained model's channel groups (0.75 to
+1.6), so a channel survives only where the loss gradient holds it up."""
+
+LAB4_ROWS: tuple[Row, ...] = (
+    Row(
+        "channels-50",
+        "4(a)",
+        "half of each block's inner channels removed (filter L2 norm), finetuned",
+        None,
+        functools.partial(_lab4.channels, keep=0.5),
+        saves_model=True,
+    ),
+    Row(
+        "group-lasso",
+        "4(a)",
+        "group lasso on the inner channels while finetuning, dead channels removed",
+        None,
+        functools.partial(_lab4.group_lasso, strength=GROUP_LASSO_STRENGTH),
+        saves_model=True,
+    ),
+    *_family(
+        "kmeans-ptq-{n}",
+        "4(b)",
+        "{n}-bit k-means weight sharing, no finetuning",
+        functools.partial(_lab4.kmeans, finetuned=False),
+        dict.fromkeys((4, 3)),
+    ),
+    *_family(
+        "kmeans-{n}",
+        "4(b)",
+        "{n}-bit k-means weight sharing, finetuned with shared centroids",
+        _lab4.kmeans,
+        dict.fromkeys((4, 3)),
+        saves_model=True,
+    ),
+    *_family(
+        "sensitivity-{n}",
+        "4(c)",
+        "{n} % in total, per-layer sparsities from the sensitivity scan, finetuned",
+        _lab4.sensitivity,
+        dict.fromkeys((70, 80)),
+        parameter="total",
+        saves_model=True,
+    ),
+    *_family(
+        "sparse-kmeans-{n}",
+        "4(d)",
+        "{n}-bit k-means sharing of sensitivity-80, finetuned with shared centroids",
+        functools.partial(_lab4.kmeans, start=("lab4", "sensitivity-80")),
+        dict.fromkeys((4, 3)),
+        requires=(("lab4", "sensitivity-80"),),
+        saves_model=True,
+    ),
+)
+"""Lab 4: channel pruning, k-means sharing, sensitivity-guided sparsity, and all combined.
+The course's spec has no reference numbers for it."""
+
+LABS: dict[str, tuple[Row, ...]] = {"lab2": LAB2_ROWS, "lab3": LAB3_ROWS, "lab4": LAB4_ROWS}
 """The labs ``edu reproduce`` runs, by name."""
 
 

@@ -1,0 +1,143 @@
+"""Lab 4's rows on a tiny experiment: narrower models, shared weights, scans, their checks."""
+
+import dataclasses
+import functools
+import json
+
+import pytest
+import torch
+
+from edu.compress import cluster_labels
+from edu.experiments import LAB4_ROWS, ROW_FILE, MissingPrerequisiteError, Row, run_lab
+from edu.experiments._lab4 import SCAN_FILE, group_lasso
+from edu.experiments._runner import run_row
+from edu.models import model_cost, resnet_from_state_dict
+from edu.quant import QuantConv2d
+from edu.train import load_state_dict
+
+
+@pytest.fixture
+def lab4_experiment(make_experiment):
+    """The tiny experiment with a scan loader that records that it was read."""
+    exp = make_experiment(epochs=2)
+    reads = []
+
+    class Recording:
+        def __iter__(self):
+            reads.append(1)
+            return iter(exp.test_loader)
+
+    return dataclasses.replace(exp, scan_loader=Recording()), reads
+
+
+def _record(exp, row):
+    return json.loads((exp.row_dir("lab4", row) / ROW_FILE).read_text())
+
+
+def _shared_values(state):
+    net = resnet_from_state_dict(state)
+    return {
+        name: cluster_labels(layer.weight)[1]
+        for name, layer in net.named_modules()
+        if isinstance(layer, QuantConv2d)
+    }
+
+
+def test_channel_pruned_row_saves_a_narrower_dense_network(lab4_experiment):
+    exp, _ = lab4_experiment
+    run_lab("lab4", exp, ["channels-50"])
+    record = _record(exp, "channels-50")
+    net = resnet_from_state_dict(load_state_dict(exp.model_path("lab4", "channels-50")))
+    assert (
+        net.inner_channels == record["details"]["inner_channels"] == [8] * 3 + [16] * 3 + [32] * 3
+    )
+    assert record["details"]["macs"] == model_cost(net).macs
+    assert record["details"]["macs"] < 0.55 * record["details"]["dense"]["macs"]
+    assert [row["epoch"] for row in record["history"]] == [1, 2] and record["checks_ok"]
+
+
+def test_group_lasso_row_removes_the_channels_it_killed(lab4_experiment):
+    exp, _ = lab4_experiment
+    row = Row(
+        "gl",
+        "4(a)",
+        "strong group lasso",
+        None,
+        functools.partial(group_lasso, strength=300.0),
+        saves_model=True,
+    )
+    record = run_row(exp, "lab4", row)
+    widths = record["details"]["inner_channels"]
+    assert sum(widths) < 16 * 3 + 32 * 3 + 64 * 3
+    saved = resnet_from_state_dict(load_state_dict(exp.model_path("lab4", "gl")))
+    assert saved.inner_channels == widths
+    assert record["details"]["macs"] == model_cost(saved).macs
+
+
+@pytest.mark.parametrize("nbits", [4, 3])
+def test_kmeans_rows_keep_each_shared_layer_on_2_to_the_n_values(lab4_experiment, nbits):
+    exp, _ = lab4_experiment
+    run_lab("lab4", exp, [f"kmeans-{nbits}", f"kmeans-ptq-{nbits}"])
+    state = load_state_dict(exp.model_path("lab4", f"kmeans-{nbits}"))
+    assert max(_shared_values(state).values()) <= 2**nbits
+    assert _record(exp, f"kmeans-{nbits}")["details"]["centroids_ok"]
+    start = exp.weights
+    assert not torch.equal(
+        state["body_op.0.conv1.0.conv.weight"].unique(),
+        start["body_op.0.conv1.0.conv.weight"].unique(),
+    )
+    assert _record(exp, f"kmeans-ptq-{nbits}")["epochs"] == 0
+
+
+def test_an_interrupted_kmeans_row_resumes_on_its_codebook(lab4_experiment):
+    exp, _ = lab4_experiment
+
+    def stop_in_epoch_2(message):
+        if message.startswith("epoch   2/"):
+            raise KeyboardInterrupt
+
+    exp.log = stop_in_epoch_2
+    with pytest.raises(KeyboardInterrupt):
+        run_lab("lab4", exp, ["kmeans-3"])
+    messages = []
+    exp.log = messages.append
+    run_lab("lab4", exp, ["kmeans-3"])
+    assert any(message.startswith("resumed from") for message in messages)
+    state = load_state_dict(exp.model_path("lab4", "kmeans-3"))
+    assert max(_shared_values(state).values()) <= 8
+
+
+def test_sensitivity_rows_scan_training_images_and_reach_their_total(lab4_experiment):
+    exp, reads = lab4_experiment
+    run_lab("lab4", exp, ["sensitivity-80"])
+    assert len(reads) > 20  # the base accuracy and every layer at every sparsity
+    record = _record(exp, "sensitivity-80")
+    assert record["sparsity"]["total_sparsity"] >= 0.8 - 1e-3 and record["checks_ok"]
+    scan = json.loads((exp.row_dir("lab4", "sensitivity-80") / SCAN_FILE).read_text())
+    chosen = record["details"]["layer_sparsities"]
+    assert set(chosen) == set(scan["accuracies"])
+    for layer in record["sparsity"]["layers"]:
+        assert layer["sparsity"] == pytest.approx(chosen[layer["name"]] / 100, abs=0.01)
+
+
+def test_sparse_kmeans_keeps_every_zero_of_its_start(lab4_experiment):
+    exp, _ = lab4_experiment
+    with pytest.raises(MissingPrerequisiteError):
+        run_lab("lab4", exp, ["sparse-kmeans-4"])
+    run_lab("lab4", exp, ["sensitivity-80", "sparse-kmeans-4"])
+    start = load_state_dict(exp.model_path("lab4", "sensitivity-80"))
+    tuned = load_state_dict(exp.model_path("lab4", "sparse-kmeans-4"))
+    for key, weight in start.items():
+        if key.endswith("weight") and weight.dim() > 1 and "id_mapping" not in key:
+            assert torch.equal(weight == 0, tuned[key] == 0), key
+    assert _record(exp, "sparse-kmeans-4")["checks_ok"]
+
+
+def test_sensitivity_without_training_images_is_refused(make_experiment):
+    with pytest.raises(ValueError, match="scan_loader"):
+        run_lab("lab4", make_experiment(), ["sensitivity-70"])
+
+
+def test_lab4_rows_are_unreferenced_and_save_what_they_train():
+    assert all(row.reference is None for row in LAB4_ROWS)
+    assert [row.id for row in LAB4_ROWS if not row.saves_model] == ["kmeans-ptq-4", "kmeans-ptq-3"]
