@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
 from edu.cli import _common
-from edu.compress import CompressionReport, LayerSize, kmeans_quantize, save_compressed
+from edu.compress import CompressionReport, LayerSize, kmeans_quantizer, save_compressed
 from edu.models import resnet_from_state_dict
 from edu.train import load_state_dict
 
@@ -43,11 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_compress)
 
 
-def _kmeans(weight: torch.Tensor, bits: int, symmetric: bool) -> torch.Tensor:
-    """The quantizer interface of the layers, ``(w, bits, symmetric)``, for k-means."""
-    return kmeans_quantize(weight, bits)
-
-
 def run_compress(args: argparse.Namespace) -> int:
     """Compress ``args.checkpoint`` into ``args.out`` and print the per-layer table."""
     if args.kmeans and args.nbits is None:
@@ -56,7 +49,7 @@ def run_compress(args: argparse.Namespace) -> int:
         load_state_dict(args.checkpoint),
         Nbits=args.nbits,
         symmetric=args.symmetric,
-        quantizer=_kmeans if args.kmeans else None,
+        quantizer=kmeans_quantizer if args.kmeans else None,
     )
     report = save_compressed(net, args.out)
     print(size_table(report))

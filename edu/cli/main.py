@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "quantize",
     "compress",
     "reproduce",
+    "frontier",
     "validate",
     "grade",
     "demo",

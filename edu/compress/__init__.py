@@ -20,7 +20,7 @@ from edu.compress._file import (
     save_compressed,
     stored_weights,
 )
-from edu.compress._kmeans import kmeans_quantize
+from edu.compress._kmeans import kmeans_quantize, kmeans_quantizer
 from edu.compress._records import LayerSize
 from edu.compress._sharing import SharedWeights, cluster_labels, share_weights
 from edu.compress._stream import CompressedFileError
@@ -34,6 +34,7 @@ __all__ = [
     "cluster_labels",
     "is_compressed_file",
     "kmeans_quantize",
+    "kmeans_quantizer",
     "load_compressed",
     "model_from_bytes",
     "save_compressed",

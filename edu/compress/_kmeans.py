@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["kmeans_quantize"]
+__all__ = ["kmeans_quantize", "kmeans_quantizer"]
 
 
 def _nearest(values: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
@@ -86,3 +86,13 @@ def kmeans_quantize(weight: torch.Tensor, bits: int, iterations: int = 100) -> t
     shared = torch.zeros_like(weight)
     shared[mask] = centroids[labels].to(weight.dtype)
     return shared
+
+
+def kmeans_quantizer(weight: torch.Tensor, bits: int, symmetric: bool = False) -> torch.Tensor:
+    """:func:`kmeans_quantize` as a layer's quantizer, ``(w, bits, symmetric) -> w_q``.
+
+    Pass it as ``quantizer`` to :class:`~edu.models.ResNetCIFAR` (with ``Nbits``) to
+    share every stage convolution's weights among :math:`2^{bits}` centroids;
+    ``symmetric`` means nothing to k-means and is ignored.
+    """
+    return kmeans_quantize(weight, bits)
