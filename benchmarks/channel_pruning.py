@@ -1,0 +1,184 @@
+"""Inference cost of channel-pruned ResNet-20s against the dense one: parameters, MACs, latency.
+
+Unstructured sparsity leaves a dense kernel's work unchanged; removing inner channels
+(``edu.prune.remove_channels``) makes a smaller dense network. This benchmark measures,
+in one run and on the same inputs, the forward pass (eval mode, no gradient, float32,
+channels-last, ``--threads`` threads) of:
+
+- the dense ResNet-20 (the baseline of every ratio);
+- the dense ResNet-20 with 70 % of its weights zeroed (unstructured: the control);
+- ResNet-20s keeping 75 %, 50 % and 25 % of every block's inner channels;
+- with ``--reproduction DIR``, the models of that reproduction's Lab 4 rows
+  ``channels-50`` and ``group-lasso`` (their widths), with their test accuracy after
+  finetuning beside that of the float model (Lab 2's ``float`` row).
+
+Latency is the median over ``--rounds`` rounds; in each round every model runs once
+per batch size, in turn, so slow drifts of the machine fall on all of them alike.
+Batch 1 is the latency of one image; batch 256 the throughput of a full batch.
+
+Run from the repository root, on an otherwise idle machine::
+
+    python benchmarks/channel_pruning.py --reproduction outputs/reference \\
+        --json benchmarks/results/channel_pruning_cpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from edu.models import ResNetCIFAR, model_cost, resnet_from_state_dict
+from edu.prune import prune_model, remove_channels, squash_mask
+from edu.train import load_state_dict
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--rounds", type=int, default=30, help="timed rounds")
+    parser.add_argument("--batch-1-repeats", type=int, default=20, help="batch-1 passes per round")
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    parser.add_argument(
+        "--reproduction",
+        type=Path,
+        default=None,
+        help="an edu reproduce --output-dir with Lab 4 rows, for their widths and accuracy",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("outputs/benchmarks/channel_pruning.json"),
+        help="where to write the results",
+    )
+    return parser
+
+
+def _models(reproduction: Path | None) -> dict[str, tuple[nn.Module, float | None]]:
+    """Each benchmarked model, in eval mode and channels-last, with its accuracy if known."""
+    torch.manual_seed(0)
+    dense = ResNetCIFAR(num_layers=20)
+    sparse = ResNetCIFAR(num_layers=20)
+    sparse.load_state_dict(dense.state_dict())
+    prune_model(sparse, 70)
+    squash_mask(sparse)
+    models: dict[str, tuple[nn.Module, float | None]] = {
+        "dense": (dense, None),
+        "dense, 70 % unstructured zeros": (sparse, None),
+    }
+    for keep in (0.75, 0.5, 0.25):
+        models[f"{round(keep * 100)} % inner channels"] = (remove_channels(dense, keep), None)
+    if reproduction is not None:
+        float_row = json.loads((reproduction / "lab2" / "float" / "row.json").read_text())
+        models["dense"] = (dense, float_row["accuracy"])
+        for row in ("channels-50", "group-lasso"):
+            folder = reproduction / "lab4" / row
+            if (folder / "model.pt").exists():
+                record = json.loads((folder / "row.json").read_text())
+                net = resnet_from_state_dict(load_state_dict(folder / "model.pt"))
+                models[f"lab4 {row}, finetuned"] = (net, record["accuracy"])
+    return {
+        name: (net.eval().to(memory_format=torch.channels_last), accuracy)
+        for name, (net, accuracy) in models.items()
+    }
+
+
+def _seconds(net: nn.Module, x: torch.Tensor, repeats: int) -> float:
+    """Seconds of one forward pass, the mean of ``repeats`` back-to-back ones."""
+    started = time.perf_counter()
+    for _ in range(repeats):
+        net(x)
+    return (time.perf_counter() - started) / repeats
+
+
+def main(args: argparse.Namespace) -> dict[str, Any]:
+    torch.set_num_threads(args.threads)
+    models = _models(args.reproduction)
+    inputs = {
+        batch: torch.randn(batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+        for batch in (1, 256)
+    }
+    repeats = {1: args.batch_1_repeats, 256: 1}
+    times: dict[str, dict[int, list[float]]] = {name: {1: [], 256: []} for name in models}
+    with torch.inference_mode():
+        for net, _ in models.values():  # warm-up: kernel selection, allocations
+            for x in inputs.values():
+                _seconds(net, x, 2)
+        for round_index in range(args.rounds):
+            for name, (net, _) in models.items():
+                for batch, x in inputs.items():
+                    times[name][batch].append(_seconds(net, x, repeats[batch]))
+            print(f"[bench] round {round_index + 1}/{args.rounds}", flush=True)
+    base = {batch: statistics.median(times["dense"][batch]) for batch in inputs}
+    base_accuracy = models["dense"][1]
+    results = {}
+    for name, (net, accuracy) in models.items():
+        cost = model_cost(net)
+        row: dict[str, Any] = {
+            "parameters": cost.parameters,
+            "macs": cost.macs,
+            "inner_channels": getattr(net, "inner_channels", None),
+        }
+        for batch in inputs:
+            median = statistics.median(times[name][batch])
+            row[f"batch_{batch}_ms"] = 1000 * median
+            row[f"batch_{batch}_speedup"] = base[batch] / median
+        row["test_accuracy"] = accuracy
+        row["accuracy_points_below_float"] = (
+            None if accuracy is None or base_accuracy is None else 100 * (base_accuracy - accuracy)
+        )
+        results[name] = row
+    report = {
+        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+        "hardware": {
+            "cpu": _cpu_model(),
+            "nproc": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+        },
+        "threads": args.threads,
+        "rounds": args.rounds,
+        "results": results,
+    }
+    lines = [
+        "| model | parameters | MACs | batch 1 (ms) | speedup | batch 256 (ms) | speedup "
+        "| test accuracy |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, row in results.items():
+        accuracy = "-" if row["test_accuracy"] is None else f"{row['test_accuracy']:.4f}"
+        lines.append(
+            f"| {name} | {row['parameters']:,} | {row['macs'] / 1e6:.1f} M "
+            f"| {row['batch_1_ms']:.2f} | {row['batch_1_speedup']:.2f}x "
+            f"| {row['batch_256_ms']:.0f} | {row['batch_256_speedup']:.2f}x | {accuracy} |"
+        )
+    print("\n".join(lines))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())
