@@ -254,41 +254,68 @@ def test_lab3_sparse_qat_4bit_loads(checkpoints):
     _finite(checkpoints, "lab3_sparse_qat_4bit")
 
 
+SPARSE_STARTS = ("lab2_finetune_70", "lab2_global_iterative_70")
+"""The 70 %-sparse checkpoints of Lab 2 that part (d) may start from: (c) or (e)."""
+
+
+def _revived(checkpoints, name: str, start_name: str) -> int:
+    """How many weights pruned in ``start_name`` are not 0 in ``name``."""
+    start = dict(prunable_layers(checkpoints.model(start_name)))
+    return sum(
+        int((module.weight[start[layer].weight == 0] != 0).sum())
+        for layer, module in prunable_layers(checkpoints.model(name))
+    )
+
+
+def _sparse_start(checkpoints, name: str) -> str | None:
+    """The Lab 2 checkpoint whose zeros ``name`` keeps, or None when none is readable.
+
+    Raises CheckFailed when the readable starts all have zeros that ``name`` revived.
+    """
+    revived = {}
+    for start in SPARSE_STARTS:
+        try:
+            revived[start] = _revived(checkpoints, name, start)
+        except CheckFailed:
+            continue  # not submitted or unreadable: it cannot be the start
+        if revived[start] == 0:
+            return start
+    if not revived:
+        return None
+    raise CheckFailed(
+        f"{name}.pt keeps the zeros of neither 70 %-sparse model of Lab 2: "
+        + ", ".join(
+            f"{count} weights pruned in {start}.pt are not 0" for start, count in revived.items()
+        )
+    )
+
+
 @check("test_lab3_sparse_qat_4bit", points=1)
 def test_lab3_sparse_qat_4bit_is_sparse(checkpoints):
-    """Every prunable layer has 70 % zeros, and the zeros of lab2_finetune_70.pt are kept."""
+    """70 % of the prunable weights are 0, and every zero of the Lab 2 model it starts
+    from (lab2_finetune_70.pt or lab2_global_iterative_70.pt) is kept."""
     name = "lab3_sparse_qat_4bit"
-    for layer, sparsity in checkpoints.layer_sparsity(name).items():
-        if abs(sparsity - 0.70) > TOLERANCE:
-            raise CheckFailed(
-                f"{name}.pt, layer {layer}: {sparsity:.2%} of the weights are 0, expected "
-                f"70 % (+/- {TOLERANCE:.0%})"
-            )
-    try:
-        start = dict(prunable_layers(checkpoints.model("lab2_finetune_70")))
-    except CheckFailed:
-        return  # without a readable Lab 2 model there is nothing to compare with
-    for layer, module in prunable_layers(checkpoints.model(name)):
-        revived = int((module.weight[start[layer].weight == 0] != 0).sum())
-        if revived:
-            raise CheckFailed(
-                f"{name}.pt, layer {layer}: {revived} weights pruned in lab2_finetune_70.pt "
-                "are no longer 0"
-            )
+    total = checkpoints.total_sparsity(name)
+    if abs(total - 0.70) > TOLERANCE:
+        raise CheckFailed(
+            f"{name}.pt: {total:.2%} of the prunable weights are 0, expected 70 % "
+            f"(+/- {TOLERANCE:.0%})"
+        )
+    _sparse_start(checkpoints, name)
 
 
 @check("test_lab3_sparse_qat_4bit", points=1)
 def test_lab3_sparse_qat_4bit_levels(checkpoints):
     """Quantized layers use at most 16 levels besides the pruned 0, which stays 0, and
-    were finetuned from lab2_finetune_70.pt (they are not its weights unchanged)."""
+    were finetuned from their Lab 2 start (they are not its weights unchanged)."""
     name = "lab3_sparse_qat_4bit"
     _levels(checkpoints, name)
     try:
-        start = checkpoints.model("lab2_finetune_70")
+        start = _sparse_start(checkpoints, name)
     except CheckFailed:
-        start = None  # without a readable Lab 2 model there is nothing to compare with
+        start = None  # the zeros are the other check's business
     if start is not None:
-        _finetuned(checkpoints, name, start, "lab2_finetune_70.pt")
+        _finetuned(checkpoints, name, checkpoints.model(start), f"{start}.pt")
     for layer, module in prunable_layers(checkpoints.model(name)):
         if isinstance(module, QuantConv2d):
             with torch.no_grad():

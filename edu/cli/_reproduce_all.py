@@ -9,8 +9,8 @@ alone:
    bare float32 state dict (:func:`edu.cli.train.export_weights`), the file the package
    ships;
 2. ``edu reproduce lab2`` from those weights, with extra seeds;
-3. ``edu reproduce lab3`` likewise (its row (d) starts from Lab 2's best 70 %-sparse
-   model);
+3. ``edu reproduce lab3`` likewise (its row (d) starts from the better of Lab 2's
+   70 %-sparse models (c) and (e));
 4. ``edu reproduce lab4``, the compression lab, from the same weights.
 
 Every stage resumes: the training from its last epoch, the tables from their

@@ -9,9 +9,9 @@ gets ``results.md``, ``results.json`` and ``command.txt``.
 
 Rows already finished with the same settings are skipped, so an interrupted run is
 continued by repeating its command; a finetuning row resumes from its last epoch.
-Lab 3 (d) starts from the most accurate 70 %-sparse model of Lab 2 (rows
-``finetune-70``, ``iterative-70``, ``global-iterative-70``): run ``edu reproduce lab2``
-first, with the same options.
+Lab 3 (d) starts from the more accurate 70 %-sparse model of Lab 2 (rows
+``finetune-70`` and ``global-iterative-70``, the two the homework saves): run
+``edu reproduce lab2`` first, with the same options.
 
 Extra seeds (see the options) run the compared rows again, each from the same start,
 into ``OUTPUT_DIR/seeds/SEED/LAB/ROW/``; the table shows their mean and sample standard

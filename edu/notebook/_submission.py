@@ -127,11 +127,11 @@ SUBMISSION_CHECKPOINTS = MappingProxyType(
                 "lab3_sparse_qat_4bit",
                 "lab3_quantization.ipynb",
                 "3(d)",
-                "the 70 %-sparse model of Lab 2 (c) finetuned with 4-bit asymmetric "
-                "weights; pruned weights exactly 0",
+                "the better 70 %-sparse model of Lab 2, (c) or (e), finetuned with 4-bit "
+                "asymmetric weights; its pruned weights exactly 0",
                 nbits=4,
                 sparsity=0.70,
-                sparsity_scope="layer",
+                sparsity_scope="global",
             ),
         )
     }

@@ -43,7 +43,7 @@ def test_the_documented_checkpoints():
         "lab2_finetune_70": ("lab2_pruning.ipynb", None, False, 0.70, "layer", 20),
         "lab2_global_iterative_70": ("lab2_pruning.ipynb", None, False, 0.70, "global", 20),
         "lab3_qat_4bit": ("lab3_quantization.ipynb", 4, False, None, None, 20),
-        "lab3_sparse_qat_4bit": ("lab3_quantization.ipynb", 4, False, 0.70, "layer", 20),
+        "lab3_sparse_qat_4bit": ("lab3_quantization.ipynb", 4, False, 0.70, "global", 20),
     }
     assert specs["lab3_sparse_qat_4bit"].filename == "lab3_sparse_qat_4bit.pt"
     assert any("at most 16 distinct" in c for c in specs["lab3_qat_4bit"].checks)
