@@ -63,6 +63,7 @@ MAKER_OPTIONS = {
     "kind": lambda text: directives.choice(text, ("loss", "weights")),
     "lams": _floats,
     "max-step": directives.nonnegative_int,
+    "bits": directives.positive_int,
     "xlim": _float_pair,
     "ylim": _float_pair,
 }

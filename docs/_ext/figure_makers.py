@@ -354,6 +354,45 @@ def quantizers() -> Figure:
     return figure
 
 
+KMEANS_LAYER = "body_op.6.conv1.0.conv"
+"""The layer of the pretrained model whose grids :func:`kmeans_grid` compares."""
+
+
+def kmeans_grid(bits: int = 3) -> Figure:
+    """One layer's weights with the linear grid and the k-means codebook at ``bits`` bits.
+
+    The histogram is of the pretrained model's weights; the levels of
+    :func:`edu.quant.quantize_weights` and the centroids of
+    :func:`edu.compress.kmeans_quantize` are drawn under it, each with its squared error.
+    """
+    from edu.compress import kmeans_quantize
+    from edu.models import pretrained_resnet20
+
+    w = pretrained_resnet20().get_submodule(KMEANS_LAYER).weight.detach().flatten()
+    figure = Figure(figsize=(_SIZE[0] * 1.2, _SIZE[1]), layout="constrained")
+    ax = figure.add_subplot()
+    ax.hist(w.numpy(), bins=120, color="0.75", label=f"weights of {KMEANS_LAYER}")
+    top = ax.get_ylim()[1]
+    for row, (name, wq) in enumerate(
+        (("linear grid", quantize_weights(w, bits)), ("k-means codebook", kmeans_quantize(w, bits)))
+    ):
+        error = float(((wq - w) ** 2).sum())
+        levels = torch.unique(wq).numpy()
+        height = top * (1.02 + 0.06 * row)
+        ax.scatter(
+            levels,
+            np.full(levels.shape, height),
+            marker="|",
+            s=200,
+            label=f"{name}: {levels.size} levels, squared error {error:.2f}",
+        )
+    ax.set_xlabel("weight")
+    ax.set_ylabel("count")
+    ax.set_title(f"{bits}-bit grids of one layer")
+    ax.legend(loc="upper left", fontsize="small")
+    return figure
+
+
 _SPARSE = ("edu.sparse",)
 
 MAKERS: dict[str, Maker] = {
@@ -374,6 +413,12 @@ MAKERS: dict[str, Maker] = {
     "rates": Maker(rates, (), _SPARSE, "objective gaps of ISTA and FISTA against their bounds"),
     "schedules": Maker(
         schedules, (), ("edu.prune",), "iterative and cubic sparsity schedules over 20 epochs"
+    ),
+    "kmeans-grid": Maker(
+        kmeans_grid,
+        ("bits",),
+        ("edu.compress", "edu.quant", "edu.models"),
+        "a layer's weight histogram with its linear and k-means levels",
     ),
     "quantizers": Maker(
         quantizers, (), ("edu.quant",), "asymmetric and symmetric quantizers on a ramp of weights"

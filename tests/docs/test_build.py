@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-CHAPTERS = ("sparsity", "proximal", "group_lasso", "pruning", "quantization", "lab1")
+CHAPTERS = ("sparsity", "proximal", "group_lasso", "pruning", "quantization", "lab1", "compression")
 REMOTE = re.compile(r"^(https?:)?//", re.IGNORECASE)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -79,3 +79,26 @@ def test_l1_path_starts_above_zero_and_entries_leave_at_the_breakpoints(docs_ext
         before = run("prox", lam=lam * 0.97, steps=3000).final_weights[j]
         after = run("prox", lam=lam * 1.03, steps=3000).final_weights[j]
         assert before != 0.0 and after == 0.0
+
+
+def test_kmeans_figure_shows_both_grids_with_their_errors_recomputed(docs_ext):
+    """Are the two rows of marks the linear levels and the k-means centroids, and does the
+    legend state each one's squared error, k-means' no larger, as the chapter says?"""
+    import re
+
+    import figure_makers
+    import torch
+
+    from edu.models import pretrained_resnet20
+    from edu.quant import quantize_weights
+
+    (ax,) = figure_makers.kmeans_grid(bits=3).axes
+    w = pretrained_resnet20().get_submodule(figure_makers.KMEANS_LAYER).weight.detach().flatten()
+    linear, kmeans = ax.collections
+    levels = torch.unique(quantize_weights(w, 3)).numpy()
+    assert np.allclose(np.sort(linear.get_offsets()[:, 0]), levels)
+    assert len(kmeans.get_offsets()) == 8
+    labels = [text.get_text() for text in ax.get_legend().get_texts()][1:]
+    errors = [float(re.search(r"squared error ([\d.]+)", label).group(1)) for label in labels]
+    assert errors[0] == pytest.approx(float(((quantize_weights(w, 3) - w) ** 2).sum()), abs=0.01)
+    assert errors[1] < errors[0]
