@@ -1,14 +1,15 @@
 """Generate the student release ``assignments/`` from the source notebooks ``solutions/``.
 
-``solutions/<assignment>/`` is the single source of the homework's notebooks;
-``assignments/<assignment>/`` is what nbgrader's ``generate_assignment`` makes of it
-(solutions replaced by stubs, hidden tests removed, cells locked, checksums added) and
-is committed. This module runs the real nbgrader, with the course's
-``nbgrader_config.py`` at the repository root, and checks that the committed release
-is exactly what nbgrader generates now::
+``solutions/<assignment>/`` is the single source of an assignment's notebooks (the
+course has two: ``homework`` and the bonus ``lab4``); ``assignments/<assignment>/`` is
+what nbgrader's ``generate_assignment`` makes of it (solutions replaced by stubs, hidden
+tests removed, cells locked, checksums added) and is committed. This module runs the
+real nbgrader, with the course's ``nbgrader_config.py`` at the repository root, and
+checks that the committed release is exactly what nbgrader generates now::
 
-    python -m edu.notebook.release            # regenerate assignments/homework
+    python -m edu.notebook.release            # regenerate every assignment's release
     python -m edu.notebook.release --check    # exit 1 if assignments/ is out of date
+    python -m edu.notebook.release --assignment lab4   # one assignment only
 
 nbgrader's output is deterministic for notebooks whose cells carry ids (format 4.5):
 checksums are MD5 sums of cell contents, and no timestamps are written into the
@@ -25,10 +26,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["ASSIGNMENT", "ReleaseError", "differences", "generate", "main"]
+__all__ = ["ASSIGNMENT", "ReleaseError", "assignments", "differences", "generate", "main"]
 
 ASSIGNMENT = "homework"
-"""The course's assignment: ``solutions/homework`` -> ``assignments/homework``."""
+"""The course's main assignment: ``solutions/homework`` -> ``assignments/homework``."""
 
 SOURCE_DIRECTORY = "solutions"
 RELEASE_DIRECTORY = "assignments"
@@ -106,6 +107,25 @@ def generate(
     return release / assignment
 
 
+def assignments(root: str | os.PathLike = ".") -> list[str]:
+    """The course's assignments: the folders of ``<root>/solutions/``, by name.
+
+    Parameters
+    ----------
+    root : str or path-like, default "."
+        The repository root.
+
+    Returns
+    -------
+    list of str
+        E.g. ``["homework", "lab4"]``; empty when there is no ``solutions/`` folder.
+    """
+    source = Path(root) / SOURCE_DIRECTORY
+    if not source.is_dir():
+        return []
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def _files(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
 
@@ -144,31 +164,40 @@ def differences(root: str | os.PathLike = ".", assignment: str = ASSIGNMENT) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: regenerate the release, or ``--check`` that it is up to date."""
+    """Command line: regenerate the releases, or ``--check`` that they are up to date."""
     parser = argparse.ArgumentParser(
         prog="python -m edu.notebook.release",
         description="Generate assignments/ from solutions/ with nbgrader generate_assignment.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--root", type=Path, default=Path("."), help="the repository root")
-    parser.add_argument("--assignment", default=ASSIGNMENT, help="the assignment to release")
+    parser.add_argument(
+        "--assignment",
+        action="append",
+        default=None,
+        help="an assignment to release (repeat for several; default: every folder of solutions/)",
+    )
     parser.add_argument(
         "--check",
         action="store_true",
         help="do not write; exit 1 if assignments/ differs from a fresh release",
     )
     args = parser.parse_args(argv)
+    names = args.assignment or assignments(args.root)
+    if not names:
+        names = [ASSIGNMENT]  # reported by _check_root: no source notebooks
     if args.check:
-        problems = differences(args.root, args.assignment)
+        problems = [line for name in names for line in differences(args.root, name)]
         for line in problems:
             print(line, file=sys.stderr)
         if problems:
             print("run `python -m edu.notebook.release` to regenerate", file=sys.stderr)
             return 1
-        print(f"{RELEASE_DIRECTORY}/{args.assignment} is up to date with {SOURCE_DIRECTORY}/")
+        for name in names:
+            print(f"{RELEASE_DIRECTORY}/{name} is up to date with {SOURCE_DIRECTORY}/")
         return 0
-    folder = generate(args.root, args.assignment)
-    print(f"wrote {folder}")
+    for name in names:
+        print(f"wrote {generate(args.root, name)}")
     return 0
 
 
