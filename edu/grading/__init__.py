@@ -1,7 +1,8 @@
 """Autograding of the course's notebooks: hidden checks, a sandbox, nbgrader's gradebook.
 
 - :func:`check` declares a hidden check (a pytest-style function worth some points of
-  a grade cell); :func:`collect_checks` finds them in the checks folder (``grader/``);
+  a grade cell); :func:`collect_checks` finds them in the checks folder (``grader/``),
+  :func:`select_checks` those of one assignment (``homework`` or the bonus ``lab4``);
   :func:`expect_close` and friends fail them with messages a student can act on;
 - :class:`GradingContext` gives the checks their fixtures for one
   :class:`Submission`: the student's functions running in a sandbox
@@ -36,6 +37,7 @@ from edu.grading._checks import (
     check,
     collect_checks,
     run_check,
+    select_checks,
 )
 from edu.grading._compare import expect_close, expect_equal, expect_shape, show
 from edu.grading._context import GradingContext, static_findings
@@ -109,6 +111,7 @@ __all__ = [
     "record_in_gradebook",
     "resolve_user",
     "run_check",
+    "select_checks",
     "show",
     "static_findings",
     "summary_table",

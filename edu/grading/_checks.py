@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -37,6 +37,7 @@ __all__ = [
     "check",
     "collect_checks",
     "run_check",
+    "select_checks",
 ]
 
 
@@ -191,6 +192,27 @@ def collect_checks(folder: Path) -> list[Check]:
             for f in functions
         ]
     return checks
+
+
+def select_checks(checks: Sequence[Check], grade_ids: Iterable[str]) -> list[Check]:
+    """The checks of one assignment: every check of the modules that grade its cells.
+
+    One checks folder serves every assignment of a course (``test_lab2.py`` grades the
+    homework, ``test_lab4.py`` the bonus ``lab4``). A module belongs to the assignment
+    whose test cells (``grade_ids``) any of its checks names; all of its checks are
+    kept, so that a misspelled grade id among them is still caught by the points
+    check (:func:`edu.grading.check_points`).
+
+    Examples
+    --------
+    >>> a = Check(print, "test_one", 1.0, "test_first")
+    >>> b = Check(print, "test_two", 1.0, "test_second")
+    >>> [c.grade_id for c in select_checks([a, b], {"test_two"})]
+    ['test_two']
+    """
+    wanted = set(grade_ids)
+    modules = {item.module for item in checks if item.grade_id in wanted}
+    return [item for item in checks if item.module in modules]
 
 
 def run_check(item: Check, fixtures: Mapping[str, Callable[[], object]]) -> CheckResult:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from edu.grading._assignment import AssignmentLayout
 from edu.grading._autograde import NotebookAutograde, autograde
-from edu.grading._checks import Check, CheckResult, collect_checks, run_check
+from edu.grading._checks import Check, CheckResult, collect_checks, run_check, select_checks
 from edu.grading._context import GradingContext
 from edu.grading._limits import Limits
 from edu.grading._sandbox import Isolation, SandboxPolicy, exposed_to, probe_isolation
@@ -51,7 +51,8 @@ class GradingSettings:
     template_db : bytes
         The course's gradebook without students (:meth:`Course.template_gradebook`).
     checks_dir : str
-        The hidden checks' folder.
+        The hidden checks' folder; the modules of this assignment's cells are run
+        (:func:`edu.grading.select_checks`).
     limits : Limits
         Per-submission limits.
     sandbox_user : tuple of int or None
@@ -160,9 +161,10 @@ class _Work:
 
 
 @functools.lru_cache(maxsize=4)
-def _checks(folder: str) -> tuple[Check, ...]:
-    """The hidden checks, collected once per process."""
-    return tuple(collect_checks(Path(folder)))
+def _checks(folder: str, grade_ids: frozenset[str]) -> tuple[Check, ...]:
+    """The hidden checks of the assignment whose test cells are ``grade_ids``, collected
+    once per process."""
+    return tuple(select_checks(collect_checks(Path(folder)), grade_ids))
 
 
 def _read(work: _Work) -> None:
@@ -184,7 +186,8 @@ def _run_checks(work: _Work) -> None:
     )
     try:
         fixtures = context.fixtures()
-        work.checks = [run_check(item, fixtures) for item in _checks(settings.checks_dir)]
+        checks = _checks(settings.checks_dir, frozenset(settings.layout.autograded))
+        work.checks = [run_check(item, fixtures) for item in checks]
     finally:
         context.close()
 

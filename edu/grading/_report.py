@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -59,7 +60,7 @@ def _recorded(gradebook: Gradebook, result: SubmissionResult) -> _Recorded:
 
 
 def grades_csv(db_url: str, results: Iterable[SubmissionResult]) -> str:
-    """The grade table as CSV: a row of maxima, then one row per student and assignment.
+    """The grade table as CSV: per assignment, a row of maxima, then one row per student.
 
     Columns: ``student``, ``assignment``, ``timestamp`` (the submission's, UTC, as the
     gradebook has it), every autograded cell's score, the ``autograded`` total, the
@@ -67,15 +68,14 @@ def grades_csv(db_url: str, results: Iterable[SubmissionResult]) -> str:
     still to grade by hand), ``seconds_late`` (after the due date), ``late_penalty``
     (points, :mod:`edu.grading._late`), ``final`` (``total`` minus the penalty; empty
     while manual grades are pending) and ``problems`` (how many were found with the
-    submission). The first row, whose ``student`` is :data:`MAX_ROW`, holds each score
-    column's maximum.
+    submission). Each assignment's rows (in name order) start with a row whose
+    ``student`` is :data:`MAX_ROW`, holding each of its score columns' maximum; a cell
+    of another assignment is left empty.
     """
     results = sorted(results, key=lambda r: (r.assignment, r.student))
     columns: list[str] = []
-    maxima: dict[str, float] = {}
     for result in results:
         columns += [g for g in result.max_scores if g not in columns]
-        maxima.update(result.max_scores)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
@@ -95,15 +95,18 @@ def grades_csv(db_url: str, results: Iterable[SubmissionResult]) -> str:
     )
     with Gradebook(db_url) as gradebook:
         rows = [(result, _recorded(gradebook, result)) for result in results]
-    if rows:
-        first, recorded = rows[0]
-        top = recorded.max_score
+    for assignment, group in itertools.groupby(rows, key=lambda row: row[0].assignment):
+        group = list(group)
+        maxima: dict[str, float] = {}
+        for result, _ in group:
+            maxima.update(result.max_scores)
+        top = group[0][1].max_score
         writer.writerow(
             [
                 MAX_ROW,
-                first.assignment,
+                assignment,
                 "",
-                *(points(maxima[c]) for c in columns),
+                *(points(maxima[c]) if c in maxima else "" for c in columns),
                 points(sum(maxima.values())),
                 top,
                 *("", "", ""),  # nothing pending, late or taken off
@@ -111,23 +114,23 @@ def grades_csv(db_url: str, results: Iterable[SubmissionResult]) -> str:
                 "",
             ]
         )
-    for result, recorded in rows:
-        scores = [points(result.scores[c]) if c in result.scores else "" for c in columns]
-        writer.writerow(
-            [
-                result.student,
-                result.assignment,
-                recorded.timestamp,
-                *scores,
-                points(result.score),
-                recorded.total,
-                recorded.pending,
-                recorded.seconds_late,
-                recorded.penalty,
-                recorded.final,
-                len(result.problems),
-            ]
-        )
+        for result, recorded in group:
+            scores = [points(result.scores[c]) if c in result.scores else "" for c in columns]
+            writer.writerow(
+                [
+                    result.student,
+                    result.assignment,
+                    recorded.timestamp,
+                    *scores,
+                    points(result.score),
+                    recorded.total,
+                    recorded.pending,
+                    recorded.seconds_late,
+                    recorded.penalty,
+                    recorded.final,
+                    len(result.problems),
+                ]
+            )
     return buffer.getvalue()
 
 

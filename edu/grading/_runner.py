@@ -11,6 +11,12 @@ grades given since count), writes ``grades.csv`` and, beside it, the page of pai
 students whose code is near-identical (:mod:`edu.grading._similarity`; it changes no
 grade), and returns the summary table.
 
+A course may have several assignments (the homework and the bonus ``lab4``), graded one
+at a time with the checks of its own modules (:func:`edu.grading.select_checks`) and
+cached in ``.grading/<assignment>/``. ``grades.csv`` and the similarity page are the
+course's: they hold every assignment graded so far, each from its last recorded results,
+so grading one assignment never drops another's rows.
+
 The checks' pages go to ``checks_feedback/<student>/<assignment>/checks.html``, not to
 nbgrader's ``feedback/`` folder: ``generate_feedback`` skips a student whose folder
 there exists and empties it with ``--force``.
@@ -40,7 +46,7 @@ from typing import TextIO
 import edu
 from edu.grading._assignment import AssignmentLayout, Course
 from edu.grading._checkpoints import find_cifar10
-from edu.grading._checks import collect_checks
+from edu.grading._checks import collect_checks, select_checks
 from edu.grading._feedback import feedback_html
 from edu.grading._gradebook import parse_timestamp, previous_answers, record_in_gradebook
 from edu.grading._late import Lateness, assign_late_penalties
@@ -220,6 +226,32 @@ def _instructor_material(course: Course, checks: Path) -> tuple[Path, ...]:
     )
 
 
+def _other_assignments(
+    course: Course, assignment: str
+) -> list[tuple[AssignmentLayout, dict[str, Path], list[SubmissionResult]]]:
+    """The course's other assignments graded before: layout, submissions, last results.
+
+    An assignment counts when ``.grading/`` holds results of it and the gradebook knows
+    it; its results are those of the students whose submission is still there.
+    """
+    found = []
+    cache = course.root / _CACHE
+    names = sorted(p.name for p in cache.iterdir() if p.is_dir()) if cache.is_dir() else []
+    for name in names:
+        if name == assignment:
+            continue
+        try:
+            layout = AssignmentLayout.from_gradebook(course.db_url, name)
+        except KeyError:
+            continue
+        submissions = course.submissions(name)
+        cached = [load_result(cache / name / f"{student}.json") for student in submissions]
+        results = [entry[1] for entry in cached if entry is not None]
+        if results:
+            found.append((layout, submissions, results))
+    return found
+
+
 def _feedback_page(course: Course, student: str, assignment: str) -> Path:
     return course.root / CHECKS_FEEDBACK / student / assignment / FEEDBACK_PAGE
 
@@ -307,8 +339,13 @@ def grade_course(
 
     course = Course(course_dir)
     checks_path = Path(checks_dir).resolve() if checks_dir else course.root / "grader"
-    checks = collect_checks(checks_path)
     layout = course.layout(assignment)
+    checks = select_checks(collect_checks(checks_path), layout.autograded)
+    if layout.autograded and not checks:
+        raise ValueError(
+            f"no hidden check in {checks_path} grades a test cell of {assignment!r} "
+            f"({', '.join(layout.autograded)})"
+        )
     check_points(checks, layout)
     if any(item.needs_data for item in checks):
         found = find_cifar10(data_root)
@@ -380,10 +417,13 @@ def grade_course(
         shutil.rmtree(scratch_root, ignore_errors=True)
     feedback = {student: _feedback_page(course, student, assignment) for student in results}
     lateness = assign_late_penalties(course.db_url, assignment, sorted(results), course.config)
+    others = _other_assignments(course, assignment)
     csv_path = course.root / "grades.csv"
-    csv_path.write_text(grades_csv(course.db_url, results.values()))
+    recorded = [r for _, _, cached in others for r in cached]
+    csv_path.write_text(grades_csv(course.db_url, [*results.values(), *recorded]))
     try:
-        similarity = class_similarity_html(submissions, layout, settings.limits)
+        more = [(folders, other) for other, folders, _ in others]
+        similarity = class_similarity_html(submissions, layout, settings.limits, more=more)
     except Exception as error:  # a report, never a reason to lose the class's grades
         similarity = f"<p>The similarity report could not be made: {html.escape(repr(error))}</p>"
     (course.root / SIMILARITY_PAGE).write_text(similarity)

@@ -268,7 +268,11 @@ def similarity_html(pairs: Sequence[SimilarPair], assignment: str, students: int
 
 
 def class_similarity_html(
-    submissions: Mapping[str, Path], layout: AssignmentLayout, limits: Limits
+    submissions: Mapping[str, Path],
+    layout: AssignmentLayout,
+    limits: Limits,
+    *,
+    more: Sequence[tuple[Mapping[str, Path], AssignmentLayout]] = (),
 ) -> str:
     """The page of similar pairs of a class: every submission read, compared, reported.
 
@@ -281,20 +285,28 @@ def class_similarity_html(
         keeps them as released, the source notebooks with solution markers).
     limits : Limits
         Size limits of the files read.
+    more : sequence of (mapping, AssignmentLayout), optional
+        The course's other assignments, each with its submissions: one page for the
+        whole course, each assignment's functions compared within that assignment.
     """
-    starters = {
-        cell.grade_id: starter_code(cell.source)
-        for notebook in layout.notebooks
-        for cell in notebook.cells
-        if cell.grade_id in TAUGHT and cell.solution
-    }
-    solutions = {}
-    for student, folder in submissions.items():
-        submission = read_submission(Path(folder), student, layout, limits)
-        solutions[student] = {
-            grade_id: source
-            for notebook in submission.notebooks.values()
-            for grade_id, source in notebook.solutions.items()
+    pairs, count = [], 0
+    classes = sorted([(submissions, layout), *more], key=lambda c: c[1].name)
+    for folders, assignment in classes:
+        starters = {
+            cell.grade_id: starter_code(cell.source)
+            for notebook in assignment.notebooks
+            for cell in notebook.cells
+            if cell.grade_id in TAUGHT and cell.solution
         }
-    pairs = similar_pairs(solutions, starters)
-    return similarity_html(pairs, layout.name, len(submissions))
+        solutions = {}
+        for student, folder in folders.items():
+            submission = read_submission(Path(folder), student, assignment, limits)
+            solutions[student] = {
+                grade_id: source
+                for notebook in submission.notebooks.values()
+                for grade_id, source in notebook.solutions.items()
+            }
+        pairs += similar_pairs(solutions, starters)
+        count += len(folders)
+    names = ", ".join(assignment.name for _, assignment in classes)
+    return similarity_html(pairs, names, count)

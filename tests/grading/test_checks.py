@@ -15,6 +15,7 @@ from edu.grading import (
     collect_checks,
     read_submission,
     run_check,
+    select_checks,
 )
 
 WRONG = {
@@ -109,8 +110,10 @@ EXPECTED_FAILURES = {
 
 
 @pytest.fixture(scope="module")
-def checks(repo):
-    return [c for c in collect_checks(repo / "grader") if not c.needs_data]
+def checks(repo, layout):
+    """The homework's checks that need no data (grader/ also holds the bonus lab4's)."""
+    homework = select_checks(collect_checks(repo / "grader"), layout.autograded)
+    return [c for c in homework if not c.needs_data]
 
 
 def _results(tmp_path_factory, layout, make_policy, notebooks, name, checks):
@@ -148,10 +151,15 @@ def wrong_results(tmp_path_factory, layout, make_policy, solution_notebooks, rep
 
 
 def test_do_the_checks_add_up_to_the_cells_points(repo, layout):
-    """Do the checks' points of every test cell equal the notebook's points for it?"""
-    check_points(collect_checks(repo / "grader"), layout)
-    covered = {c.grade_id for c in collect_checks(repo / "grader")}
-    assert covered == set(layout.autograded)
+    """Do the checks' points of every test cell equal the notebook's points for it, and
+    are the homework's checks those of its own modules (lab4's left out)?"""
+    everything = collect_checks(repo / "grader")
+    homework = select_checks(everything, layout.autograded)
+    check_points(homework, layout)
+    assert {c.grade_id for c in homework} == set(layout.autograded)
+    assert {c.module for c in everything} - {c.module for c in homework} == {"test_lab4"}
+    with pytest.raises(ValueError, match="no such autograded cell"):
+        check_points(everything, layout)
 
 
 def test_does_the_reference_solution_pass_every_check(reference_results):
