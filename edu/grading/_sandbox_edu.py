@@ -28,12 +28,14 @@ WORKING: dict[str, dict[str, tuple[str, ...]]] = {
 }
 """What runs in the sandbox: subpackage -> {private module: names}, copied from ``edu``.
 
-The ResNet and its layers are what the checks hand to the Lab 2 and Lab 3 functions;
+The ResNet and its layers are what the checks hand to the Lab 2, 3 and 4 functions, and
+what Lab 4's ``remove_inner_channels`` builds, narrower (``inner_channels``);
 ``prunable_layers`` says which layers a pruning function acts on. A quantized layer's
 forward pass uses ``edu.quant.STE``, which refuses: a model quantizes only through the
 student's own quantizer."""
 
 SUBPACKAGES = (
+    "compress",
     "data",
     "experiments",
     "models",

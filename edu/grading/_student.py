@@ -123,8 +123,11 @@ class StudentCode:
                 ) from None
             raise
 
-    def call(self, function: str, *args) -> np.ndarray:
+    def call(self, function: str, *args, tensors: bool = False) -> np.ndarray:
         """``function(*args)`` in the sandbox; arrays and JSON values only.
+
+        With ``tensors``, the array arguments reach the function as torch tensors (for
+        the functions of the labs that take a tensor, ``weight``).
 
         Returns
         -------
@@ -137,9 +140,11 @@ class StudentCode:
             When the function returns nothing usable, or any of :meth:`request`'s
             errors.
         """
-        return self.call_and_arguments(function, *args)[0]
+        return self.call_and_arguments(function, *args, tensors=tensors)[0]
 
-    def call_and_arguments(self, function: str, *args) -> tuple[np.ndarray, list]:
+    def call_and_arguments(
+        self, function: str, *args, tensors: bool = False
+    ) -> tuple[np.ndarray, list]:
         """Like :meth:`call`, plus the array arguments as they were after the call.
 
         Returns
@@ -162,7 +167,8 @@ class StudentCode:
             else:
                 specs.append({"value": arg})
         what = f"{function}({describe_args(args)})"
-        reply, out = self.request("call", function, {"args": specs}, arrays, what)
+        header = {"args": specs, "tensors": tensors}
+        reply, out = self.request("call", function, header, arrays, what)
         if "result" not in out:
             raise CheckFailed(f"{what} returned {reply.get('returned')}, not an array")
         return out["result"], [out.get(f"arg{i}") for i in range(len(args))]

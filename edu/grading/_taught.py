@@ -24,8 +24,16 @@ TAUGHT: dict[str, str] = {
     "global_prune_by_percentage": "edu.prune",
     "finetune_after_prune": "edu.train",
     "STE": "edu.quant",
+    "channel_importance": "edu.prune",
+    "remove_inner_channels": "edu.prune",
+    "kmeans_quantize": "edu.compress",
 }
-"""Each function students write -> the public package of its reference in ``edu``."""
+"""Each function students write -> the public package of its reference in ``edu``: the
+homework's, then the bonus Lab 4's. The reference is the first of its
+:data:`COUNTERPARTS`; it has the student's name except where ``edu``'s is more general
+(``remove_inner_channels`` is :func:`edu.prune.remove_channels` with ``criterion="l2"``,
+and the student's ``channel_importance(weight)`` is :func:`edu.prune.channel_importance`
+of one block's first convolution)."""
 
 COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "gradient": ("edu.sparse.gradient",),
@@ -54,13 +62,23 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
         "edu.prune.masks_from_nonzeros",
     ),
     "STE": ("edu.quant.STE", "edu.quant.quantize_weights"),
+    "channel_importance": ("edu.prune.channel_importance",),
+    "remove_inner_channels": ("edu.prune.remove_channels", "edu.prune.channel_importance"),
+    "kmeans_quantize": (
+        "edu.compress.kmeans_quantize",
+        "edu.compress.kmeans_quantizer",
+        "edu.compress.share_weights",
+    ),
 }
 """What in ``edu`` does each taught function's work: the reference itself, and the
 functions that compute the same result (``prune_model`` prunes as both pruning
 functions do, ``quantize_weights`` is the STE's forward pass, ``group_soft_threshold``
 with one-element groups is the soft threshold, ``train_one_epoch`` with masks is the
-finetuning epoch). The static check flags names and imports of any of them; in the
-sandbox they, and everything else of ``edu`` but the model's building blocks, refuse."""
+finetuning epoch; ``kmeans_quantizer`` is ``kmeans_quantize`` as a layer's quantizer and
+``share_weights`` shares a model's layers with it; ``remove_channels`` ranks the channels
+with ``channel_importance``). The static check flags names and imports of any of them;
+in the sandbox they, and everything else of ``edu`` but the model's building blocks,
+refuse."""
 
 LIBRARY_COUNTERPARTS: tuple[str, ...] = (
     "softshrink",

@@ -2,7 +2,7 @@
 
 The submission folder is read as the grader reads it
 (:func:`edu.grading.read_submission`), against the released notebooks (the student
-release, ``assignments/homework``, whose test cells are the visible ones), and checked
+release, ``assignments/<assignment>``, whose test cells are the visible ones), and checked
 for what would cost points for a reason the student can fix:
 
 1. every notebook is there, is a valid notebook (nbformat 4) and is this assignment's;
@@ -98,7 +98,7 @@ def release_layout(release: str | Path) -> AssignmentLayout:
             if any(marker in cell.source for marker in _HIDDEN_MARKERS):
                 raise ValueError(
                     f"{Path(release) / notebook.name}.ipynb holds solutions or hidden tests: "
-                    "validate against the student release (assignments/homework), not the "
+                    "validate against the student release (assignments/<assignment>), not the "
                     "instructor's notebooks"
                 )
     return layout

@@ -14,11 +14,13 @@ operation:
 - ``exec``: run source code (the imports of the notebook's setup, then each solution
   cell, one per request) in the namespace of the request's notebook (``namespace``):
   each notebook of the submission has its own, where its functions live;
-- ``call``: call one of the student's functions on arrays and values;
-- ``prune_layer``, ``global_prune``, ``finetune``, ``ste``: build the torch objects
-  a Lab 2 or Lab 3 function takes (a layer, a small CIFAR ResNet, a loader and an
-  optimizer, a tensor that requires grad) from arrays, call the student's function
-  and send back what it did to them;
+- ``call``: call one of the student's functions on arrays (as numpy arrays, or as
+  torch tensors when the header says ``tensors``) and values;
+- ``prune_layer``, ``global_prune``, ``finetune``, ``ste``, ``remove_channels``: build
+  the torch objects a Lab 2, 3 or 4 function takes (a layer, a small CIFAR ResNet, a
+  loader and an optimizer, a tensor that requires grad) from arrays, call the student's
+  function and send back what it did to them (and for ``remove_channels``, the weights
+  of the model it returned);
 - ``load_checkpoint``: read a submitted ``.pt`` with ``torch.load(weights_only=True)``
   and send back its tensors.
 
@@ -134,9 +136,14 @@ def op_exec(header: dict, arrays: dict) -> tuple[dict, dict]:
 def op_call(header: dict, arrays: dict) -> tuple[dict, dict]:
     """Call a function on arrays; send back the result and the arguments afterwards."""
     function = _student_function(header)
-    args = [_argument(spec, arrays) for spec in header["args"]]
+    tensors = bool(header.get("tensors", False))
+    args = [_argument(spec, arrays, tensors) for spec in header["args"]]
     result = function(*args)
-    out = {f"arg{i}": a for i, a in enumerate(args) if isinstance(a, np.ndarray)}
+    out = {
+        f"arg{i}": _plain(a)
+        for i, (spec, a) in enumerate(zip(header["args"], args, strict=True))
+        if "array" in spec
+    }
     plain = _plain(result)
     if plain is not None:
         out["result"] = plain
@@ -222,6 +229,25 @@ def op_finetune(header: dict, arrays: dict) -> tuple[dict, dict]:
     return {"returned": type(returned).__name__}, _state_arrays(net)
 
 
+def op_remove_channels(header: dict, arrays: dict) -> tuple[dict, dict]:
+    """``remove_inner_channels(net, keep)`` on a CIFAR ResNet with given weights.
+
+    Sends back the returned model's weights (``state/``) and those of the model passed
+    in afterwards (``input/``), to check that it was left unchanged.
+    """
+    from edu.models import ResNetCIFAR
+
+    net = _resnet(header["num_layers"], arrays)
+    net.train(header.get("training", False))
+    returned = _student_function(header)(net, header["keep"])
+    if not hasattr(returned, "state_dict"):
+        raise TypeError(f"returned a {type(returned).__name__}, not a model")
+    out = {f"input/{k}": _plain(v) for k, v in net.state_dict().items()}
+    out.update({f"state/{k}": _plain(v) for k, v in returned.state_dict().items()})
+    reply = {"returned": type(returned).__name__, "resnet": isinstance(returned, ResNetCIFAR)}
+    return reply, out
+
+
 def op_ste(header: dict, arrays: dict) -> tuple[dict, dict]:
     """``STE.apply(w, bit, symmetric)``, and the gradient it lets through when asked."""
     torch = _torch()
@@ -261,6 +287,7 @@ OPERATIONS = {
     "global_prune": op_global_prune,
     "finetune": op_finetune,
     "ste": op_ste,
+    "remove_channels": op_remove_channels,
     "load_checkpoint": op_load_checkpoint,
 }
 
