@@ -9,16 +9,32 @@ import edu
 from edu.notebook.release import ASSIGNMENT, RELEASE_DIRECTORY
 
 
-def default_release() -> Path:
-    """The student release beside the package's source (``assignments/homework``)."""
-    return Path(edu.__file__).resolve().parents[1] / RELEASE_DIRECTORY / ASSIGNMENT
+def default_release(folder: Path | None = None) -> Path:
+    """The student release beside the package's source that ``folder`` is a copy of.
+
+    Of the assignments in ``assignments/`` (``homework``, the bonus ``lab4``), the one
+    that has the most notebooks of the same names as ``folder``'s; ``assignments/homework``
+    when there is no folder or no notebook in common.
+    """
+    releases = Path(edu.__file__).resolve().parents[1] / RELEASE_DIRECTORY
+    fallback = releases / ASSIGNMENT
+    if folder is None or not releases.is_dir():
+        return fallback
+    held = {path.name for path in Path(folder).glob("*.ipynb")}
+    shared = {
+        release: len(held & {path.name for path in release.glob("*.ipynb")})
+        for release in sorted(releases.iterdir())
+        if release.is_dir()
+    }
+    best = max(shared, key=lambda release: (shared[release], release == fallback), default=None)
+    return best if best is not None and shared[best] else fallback
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` subcommand."""
     parser = subparsers.add_parser(
         "validate",
-        help="check a homework folder before submitting it",
+        help="check a homework or lab4 folder before submitting it",
         description=(
             "Check the folder you will submit, as the grader will read it: every notebook "
             "is there, valid and of this assignment; every function you write is defined "
@@ -26,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "grading sandbox; every checkpoint is there, loads safely, fits its model and "
             "has the sparsity and weight levels its part asks for. Prints what to fix; "
             "exit status 0 only when nothing needs fixing. Accuracy and the hidden tests "
-            "are checked when the homework is graded."
+            "are checked when the assignment is graded."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -34,8 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--release",
         type=Path,
-        default=default_release(),
-        help="the student release of the assignment (its notebooks)",
+        default=None,
+        help="the student release of the assignment (its notebooks); default: the one of "
+        f"{RELEASE_DIRECTORY}/ whose notebooks the folder holds, else {default_release()}",
     )
     parser.set_defaults(func=run)
 
@@ -46,10 +63,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.folder.is_dir():
         raise FileNotFoundError(f"{args.folder} is not a folder")
-    if not args.release.is_dir():
+    release = args.release or default_release(args.folder)
+    if not release.is_dir():
         raise FileNotFoundError(
-            f"no student release in {args.release}: pass --release (the assignment's folder)"
+            f"no student release in {release}: pass --release (the assignment's folder)"
         )
-    validation = validate(args.folder, args.release)
+    validation = validate(args.folder, release)
     print(validation.report())
     return 0 if validation.ok else 1
