@@ -34,11 +34,18 @@ def _without_markers(source: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cells(solution_notebooks):
-    """``{grade_id: (reference solution, starter code)}`` of every taught function."""
+def cells(solution_notebooks, repo):
+    """``{grade_id: (reference solution, starter code)}`` of every taught function (the
+    homework's and the bonus Lab 4's)."""
+    import nbformat
+
+    lab4 = {
+        p.stem: nbformat.read(p, as_version=4)
+        for p in (repo / "solutions" / "lab4").glob("*.ipynb")
+    }
     return {
         grade_id: (_without_markers(source), starter_code(source))
-        for grade_id, source in _solution_cells(solution_notebooks).items()
+        for grade_id, source in _solution_cells({**solution_notebooks, **lab4}).items()
     }
 
 
