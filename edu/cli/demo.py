@@ -14,12 +14,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="grade a sample class: full solution, untouched stub, partly wrong, hostile",
         description=(
-            "Generate the student release of the homework with nbgrader, create a course "
-            "folder with four sample submissions (full_solution with the reference "
-            "checkpoints, untouched_stub, partly_wrong, hostile), grade them as "
-            "`edu grade --course OUT --jobs N` does, and print the grade table and where "
-            "the feedback pages are. Exit status 1 if the full solution misses an "
-            "autograded point or the stub earns one."
+            "Generate the student releases of the homework and of the bonus Lab 4 with "
+            "nbgrader, create a course folder with four sample submissions of each "
+            "(full_solution, with the reference checkpoints for the homework, "
+            "untouched_stub, partly_wrong, hostile), grade each assignment as "
+            "`edu grade --course OUT --assignment A --jobs N` does, and print the grade "
+            "tables and where the feedback pages are. Exit status 1 if a full solution "
+            "misses an autograded point or a stub earns one."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -61,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"\ncourse folder: {outcome.course}")
     print(f"gradebook:     {outcome.course / 'gradebook.db'}")
     print(f"grades:        {outcome.course / 'grades.csv'}")
-    for student, page in sorted(outcome.feedback.items()):
-        print(f"feedback of {student}: {page}")
+    for assignment, graded in outcome.assignments.items():
+        for student, page in sorted(graded.feedback.items()):
+            print(f"feedback of {student} ({assignment}): {page}")
     for failure in outcome.failures:
         print(f"edu demo: unexpected: {failure}")
     return 1 if outcome.failures else 0

@@ -1,13 +1,15 @@
-"""A course folder in nbgrader's layout, built from the repository's homework.
+"""A course folder in nbgrader's layout, built from the repository's assignments.
 
-``<course>/source/homework`` is a copy of the instructor's notebooks, ``release/homework``
-what nbgrader's ``generate_assignment`` makes of them (with the gradebook entries it
-records), ``submitted/<student>/homework`` the students' files as ``nbgrader collect``
-leaves them (with ``timestamp.txt`` and ``submission_secret.txt``) and ``grader/`` the
-hidden checks: exactly what ``edu grade --course`` expects. Its ``nbgrader_config.py``
-names the course, its gradebook and an exchange folder of its own, so that nbgrader's
-commands (``generate_feedback``, ``release_feedback``, ``export``, formgrader) work in
-it as they are.
+For each assignment (the homework, and the bonus Lab 4, ``lab4``),
+``<course>/source/<assignment>`` is a copy of the instructor's notebooks,
+``release/<assignment>`` what nbgrader's ``generate_assignment`` makes of them (with the
+gradebook entries it records), ``submitted/<student>/<assignment>`` the students' files
+as ``nbgrader collect`` leaves them (with ``timestamp.txt`` and
+``submission_secret.txt``), and ``grader/`` the hidden checks of both: exactly what
+``edu grade --course`` expects. Its ``nbgrader_config.py`` names the course, its
+gradebook and an exchange folder of its own, so that nbgrader's commands
+(``generate_feedback``, ``release_feedback``, ``export``, formgrader) work in it as they
+are.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import nbformat
 from edu.demo._samples import SampleSubmission
 from edu.grading._assignment import put_tools_on_path
 
-__all__ = ["ASSIGNMENT", "COURSE_ID", "build_course", "course_repository"]
+__all__ = ["ASSIGNMENT", "ASSIGNMENTS", "COURSE_ID", "build_course", "course_repository"]
 
 ASSIGNMENT = "homework"
-"""The assignment the demo grades: ``solutions/homework``."""
+"""The demo's main assignment: ``solutions/homework``."""
+
+ASSIGNMENTS = (ASSIGNMENT, "lab4")
+"""The assignments the demo grades, in order: the homework, then the bonus Lab 4."""
 
 COURSE_ID = "edu-demo"
 """The demo course's nbgrader course id."""
@@ -62,7 +67,8 @@ def course_repository() -> Path:
         instructor's notebooks and the hidden checks, which are not package data.
     """
     root = Path(__file__).resolve().parents[2]
-    missing = [name for name in (f"solutions/{ASSIGNMENT}", "grader") if not (root / name).is_dir()]
+    needed = (*(f"solutions/{name}" for name in ASSIGNMENTS), "grader")
+    missing = [name for name in needed if not (root / name).is_dir()]
     if missing:
         raise FileNotFoundError(
             f"the course demo needs the course repository, but {root} has no "
@@ -72,7 +78,7 @@ def course_repository() -> Path:
     return root
 
 
-def _generate_release(course: Path) -> None:
+def _generate_release(course: Path, assignment: str) -> None:
     from nbgrader.apps.api import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
@@ -81,7 +87,7 @@ def _generate_release(course: Path) -> None:
     config = Config()
     config.CourseDirectory.root = str(course)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    outcome = api.generate_assignment(ASSIGNMENT, force=True, create=True)
+    outcome = api.generate_assignment(assignment, force=True, create=True)
     if not outcome["success"]:
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{outcome.get('log', '')}")
 
@@ -100,8 +106,12 @@ def build_course(
     students: Mapping[str, SampleSubmission],
     checkpoints: Mapping[str, Path],
     repository: Path | None = None,
+    *,
+    assignment: str = ASSIGNMENT,
 ) -> Path:
-    """Write a course folder with the homework, its release and one submission per student.
+    """Write an assignment, its release and one submission per student into a course folder.
+
+    Called once per assignment on the same folder, it builds a course of several.
 
     Parameters
     ----------
@@ -113,6 +123,8 @@ def build_course(
         The reference checkpoints the builders may submit, by checkpoint name.
     repository : Path, optional
         Where ``solutions/`` and ``grader/`` are; default :func:`course_repository`.
+    assignment : str, default "homework"
+        The assignment, a folder of ``solutions/`` (one of :data:`ASSIGNMENTS`).
 
     Returns
     -------
@@ -123,19 +135,22 @@ def build_course(
     course.mkdir(parents=True, exist_ok=True)
     (course / "nbgrader_config.py").write_text(_CONFIG)
     (course / "exchange").mkdir(exist_ok=True)
-    shutil.copytree(repository / "solutions" / ASSIGNMENT, course / "source" / ASSIGNMENT)
-    _generate_release(course)
-    release = _read_notebooks(course / "release" / ASSIGNMENT)
-    solutions = _read_notebooks(course / "source" / ASSIGNMENT)
+    shutil.copytree(repository / "solutions" / assignment, course / "source" / assignment)
+    _generate_release(course, assignment)
+    release = _read_notebooks(course / "release" / assignment)
+    solutions = _read_notebooks(course / "source" / assignment)
     for student, build in students.items():
         notebooks, files = build(release, solutions, course, checkpoints)
-        folder = course / "submitted" / student / ASSIGNMENT
+        folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
         for stem, notebook in notebooks.items():
             nbformat.write(notebook, folder / f"{stem}.ipynb")
         for name, data in {"submission_secret.txt": _secret(student), **files}.items():
             (folder / name).write_bytes(data)
     shutil.copytree(
-        repository / "grader", course / "grader", ignore=shutil.ignore_patterns("__pycache__")
+        repository / "grader",
+        course / "grader",
+        ignore=shutil.ignore_patterns("__pycache__"),
+        dirs_exist_ok=True,
     )
     return course

@@ -1,4 +1,4 @@
-"""Run the course demo: build the sample class, grade it, check the two outcomes it promises."""
+"""Run the course demo: build the sample class, grade both assignments, check the promises."""
 
 from __future__ import annotations
 
@@ -9,40 +9,69 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from edu.demo._course import ASSIGNMENT, build_course, course_repository
-from edu.demo._samples import SAMPLE_SUBMISSIONS, SampleSubmission
+from edu.demo._course import ASSIGNMENT, ASSIGNMENTS, build_course, course_repository
+from edu.demo._samples import LAB4_SAMPLE_SUBMISSIONS, SAMPLE_SUBMISSIONS, SampleSubmission
 
-__all__ = ["DemoOutcome", "prepare_demo_folder", "run_demo"]
+__all__ = ["AssignmentGrades", "DemoOutcome", "prepare_demo_folder", "run_demo"]
 
 _MARKER = ".edu-demo"
 """A file in every demo folder, so that running the demo again may replace it."""
 
 
 @dataclass(frozen=True)
-class DemoOutcome:
-    """What the demo graded, and whether the full solution and the stub scored as promised.
+class AssignmentGrades:
+    """What the demo graded of one assignment.
 
     Attributes
     ----------
-    course : Path
-        The course folder (``source/``, ``release/``, ``submitted/``, ``gradebook.db``,
-        ``grades.csv``, ``feedback/``).
     scores : dict of str to (float, float)
         Student -> (autograded score, autograded points available).
     feedback : dict of str to Path
         Student -> their feedback page.
     table : str
         The summary table ``edu grade`` prints.
-    failures : tuple of str
-        The promises that did not hold (the full solution short of full marks, the stub
-        above zero), each with the checks that decided it; empty when the demo worked.
     """
 
-    course: Path
     scores: dict[str, tuple[float, float]]
     feedback: dict[str, Path]
     table: str
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    """What the demo graded, and whether the full solutions and the stubs scored as promised.
+
+    Attributes
+    ----------
+    course : Path
+        The course folder (``source/``, ``release/``, ``submitted/``, ``gradebook.db``,
+        ``grades.csv``, ``feedback/``).
+    assignments : dict of str to AssignmentGrades
+        Each assignment graded (``homework``, ``lab4``), in order.
+    failures : tuple of str
+        The promises that did not hold (a full solution short of full marks, a stub
+        above zero), each with the assignment and the checks that decided it; empty
+        when the demo worked.
+    """
+
+    course: Path
+    assignments: dict[str, AssignmentGrades]
     failures: tuple[str, ...]
+
+    @property
+    def scores(self) -> dict[str, tuple[float, float]]:
+        """The homework's scores: student -> (autograded score, points available)."""
+        return self.assignments[ASSIGNMENT].scores
+
+    @property
+    def feedback(self) -> dict[str, Path]:
+        """The homework's feedback pages, by student."""
+        return self.assignments[ASSIGNMENT].feedback
+
+    @property
+    def table(self) -> str:
+        """The homework's summary table."""
+        return self.assignments[ASSIGNMENT].table
 
 
 def prepare_demo_folder(course: Path) -> Path:
@@ -68,7 +97,7 @@ def prepare_demo_folder(course: Path) -> Path:
     return course
 
 
-def _failures(grades) -> tuple[str, ...]:
+def _failures(grades, assignment: str) -> tuple[str, ...]:
     failures = []
     solution = grades.results["full_solution"]
     if solution.score != solution.max_score:
@@ -76,12 +105,15 @@ def _failures(grades) -> tuple[str, ...]:
             f"{c.name}: {c.message}" for c in solution.checks if not c.passed
         ) or "; ".join(solution.problems)
         failures.append(
-            f"the full solution scored {solution.score:g} of {solution.max_score:g} ({missed})"
+            f"{assignment}: the full solution scored {solution.score:g} of "
+            f"{solution.max_score:g} ({missed})"
         )
     stub = grades.results["untouched_stub"]
     if stub.score != 0:
         passed = ", ".join(c.name for c in stub.checks if c.passed)
-        failures.append(f"the untouched stub scored {stub.score:g}, expected 0 ({passed})")
+        failures.append(
+            f"{assignment}: the untouched stub scored {stub.score:g}, expected 0 ({passed})"
+        )
     return tuple(failures)
 
 
@@ -90,13 +122,14 @@ def run_demo(
     *,
     checkpoints: Mapping[str, Path] | None = None,
     students: Mapping[str, SampleSubmission] | None = None,
+    lab4_students: Mapping[str, SampleSubmission] | None = None,
     jobs: int = 2,
     data_root: str | None = None,
     limits=None,
     progress: bool = True,
     stream: TextIO | None = sys.stdout,
 ) -> DemoOutcome:
-    """Build the sample class in ``out``, grade it with ``edu grade``, and report.
+    """Build the sample class in ``out``, grade both assignments with ``edu grade``, report.
 
     Parameters
     ----------
@@ -107,8 +140,12 @@ def run_demo(
         (:func:`edu.experiments.reference_checkpoints` of the course repository's
         ``grader/reference/``).
     students : mapping of str to SampleSubmission, optional
-        The class; default :data:`SAMPLE_SUBMISSIONS`. It must hold ``full_solution``
-        and ``untouched_stub``, whose scores the demo checks.
+        The class's homework; default :data:`SAMPLE_SUBMISSIONS`. It must hold
+        ``full_solution`` and ``untouched_stub``, whose scores the demo checks.
+    lab4_students : mapping of str to SampleSubmission, optional
+        The class's submissions of the bonus Lab 4 (no checkpoint is given to them);
+        default :data:`LAB4_SAMPLE_SUBMISSIONS`; empty: Lab 4 is left out. When not
+        empty, it must hold ``full_solution`` and ``untouched_stub`` too.
     jobs : int, default 2
         Submissions graded in parallel.
     data_root : str, optional
@@ -118,7 +155,7 @@ def run_demo(
     progress : bool, default True
         Show the grading progress bar.
     stream : text file or None, default sys.stdout
-        Where the grade table goes.
+        Where the grade tables go, each after its assignment's name.
 
     Returns
     -------
@@ -127,25 +164,34 @@ def run_demo(
     from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
     from edu.grading import grade_course
 
-    students = dict(SAMPLE_SUBMISSIONS if students is None else students)
+    classes = {
+        ASSIGNMENTS[0]: dict(SAMPLE_SUBMISSIONS if students is None else students),
+        ASSIGNMENTS[1]: dict(LAB4_SAMPLE_SUBMISSIONS if lab4_students is None else lab4_students),
+    }
     if checkpoints is None:
         checkpoints = reference_checkpoints(course_repository() / REFERENCE_FOLDER)
-    checkpoints = dict(checkpoints)
+    given = {ASSIGNMENT: dict(checkpoints)}  # Lab 4 has no checkpoint
     course = prepare_demo_folder(Path(out))
-    build_course(course, students, checkpoints)
-    grades = grade_course(
-        course,
-        ASSIGNMENT,
-        jobs=jobs,
-        limits=limits,
-        data_root=data_root,
-        progress=progress,
-        stream=stream,
-    )
-    return DemoOutcome(
-        course=course,
-        scores={s: (r.score, r.max_score) for s, r in sorted(grades.results.items())},
-        feedback=dict(grades.feedback),
-        table=grades.table,
-        failures=_failures(grades),
-    )
+    classes = {name: class_ for name, class_ in classes.items() if class_ or name == ASSIGNMENT}
+    for assignment, class_ in classes.items():
+        build_course(course, class_, given.get(assignment, {}), assignment=assignment)
+    graded, failures = {}, []
+    for assignment in classes:
+        if stream is not None:
+            print(f"\n{assignment}:", file=stream)
+        grades = grade_course(
+            course,
+            assignment,
+            jobs=jobs,
+            limits=limits,
+            data_root=data_root,
+            progress=progress,
+            stream=stream,
+        )
+        graded[assignment] = AssignmentGrades(
+            scores={s: (r.score, r.max_score) for s, r in sorted(grades.results.items())},
+            feedback=dict(grades.feedback),
+            table=grades.table,
+        )
+        failures += _failures(grades, assignment)
+    return DemoOutcome(course=course, assignments=graded, failures=tuple(failures))

@@ -1,4 +1,5 @@
-"""The demo's sample class: four submissions that show what the autograder does.
+"""The demo's sample class: four submissions of each assignment that show what the
+autograder does.
 
 Every submission starts from nbgrader's student release, the notebooks a student
 downloads (checksums, locked cells and all), and fills in solution cells the way a
@@ -13,6 +14,13 @@ student would:
 - ``hostile``: hands its work to ``edu``, crashes its kernel in one function, rewrites a
   test cell, monkeypatches numpy's comparisons, writes over the gradebook and another
   student's checkpoint, floods stderr, and submits a pickle that would run a command.
+
+The same four students submit the bonus Lab 4 (:data:`LAB4_SAMPLE_SUBMISSIONS`): every
+function right; the untouched stub; inner widths rounded down and pruned zeros
+clustered with the weights; and ``remove_inner_channels`` importing
+``edu.prune.remove_channels`` while ``kmeans_quantize`` reaches
+``edu.compress.kmeans_quantize`` by a computed name (``channel_importance`` written by
+hand keeps its points).
 
 Each builder takes the release and solution notebooks (by file stem), the course folder
 and the reference checkpoints, and returns ``(notebooks, files)``: notebooks by stem,
@@ -33,7 +41,7 @@ import torch
 from edu.models import pretrained_resnet20
 from edu.prune import prune_model
 
-__all__ = ["SAMPLE_SUBMISSIONS", "SampleSubmission", "solved"]
+__all__ = ["LAB4_SAMPLE_SUBMISSIONS", "SAMPLE_SUBMISSIONS", "SampleSubmission", "solved"]
 
 Notebooks = dict[str, nbformat.NotebookNode]
 Files = dict[str, bytes]
@@ -195,3 +203,54 @@ SAMPLE_SUBMISSIONS: dict[str, SampleSubmission] = {
     "hostile": hostile,
 }
 """The demo's class, by student id (the order the table lists them in)."""
+
+
+def _replaced(cell, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in a cell's source (which must hold it)."""
+    if old not in cell.source:
+        raise ValueError(f"{old!r} is not in the cell {_grade_id(cell)!r}")
+    cell.source = cell.source.replace(old, new)
+
+
+def lab4_partly_wrong(release, solutions, course, checkpoints):
+    """Typical mistakes: inner widths rounded down, pruned zeros clustered with the weights."""
+    notebooks = _all_solved(release, solutions)
+    lab4 = notebooks["lab4_compression"]
+    _replaced(
+        _cell(lab4, "remove_inner_channels"),
+        "max(1, math.ceil(keep * len(scores)))",
+        "max(1, int(keep * len(scores)))  # rounds down",
+    )
+    _replaced(
+        _cell(lab4, "kmeans_quantize"),
+        "mask = weight != 0",
+        "mask = torch.ones_like(weight, dtype=torch.bool)  # the zeros are clustered too",
+    )
+    return notebooks, {"timestamp.txt": _TIMESTAMP}
+
+
+def lab4_hostile(release, solutions, course, checkpoints):
+    """Hands two functions' work to edu: by an import, and by a computed name."""
+    notebooks = _all_solved(release, solutions)
+    lab4 = notebooks["lab4_compression"]
+    _cell(lab4, "remove_inner_channels").source = (
+        "from edu.prune import remove_channels as _reference\n"
+        "def remove_inner_channels(net, keep):\n"
+        "    return _reference(net, keep)\n"
+    )
+    _cell(lab4, "kmeans_quantize").source = (
+        "import edu.compress\n"
+        "def kmeans_quantize(weight, bits):\n"
+        "    return getattr(edu.compress, 'kmeans_' + 'quantize')(weight, bits)\n"
+    )
+    return notebooks, {"timestamp.txt": _TIMESTAMP}
+
+
+LAB4_SAMPLE_SUBMISSIONS: dict[str, SampleSubmission] = {
+    "full_solution": full_solution,
+    "untouched_stub": untouched_stub,
+    "partly_wrong": lab4_partly_wrong,
+    "hostile": lab4_hostile,
+}
+"""The same class's submissions of the bonus Lab 4, which has no checkpoint: the demo
+gives its builders none, so ``full_solution`` submits the notebook alone."""

@@ -8,7 +8,13 @@ import pytest
 
 from edu.cli.main import main
 from edu.data import find_data_root
-from edu.demo import SAMPLE_SUBMISSIONS, prepare_demo_folder, run_demo, solved
+from edu.demo import (
+    LAB4_SAMPLE_SUBMISSIONS,
+    SAMPLE_SUBMISSIONS,
+    prepare_demo_folder,
+    run_demo,
+    solved,
+)
 from edu.experiments import REFERENCE_FOLDER, REFERENCE_ROWS, reference_checkpoints
 from edu.grading import find_cifar10
 
@@ -23,9 +29,10 @@ def _grade_id(cell):
 def test_does_solved_fill_every_solution_cell_without_markers():
     """Does a solved release hold the instructor's code in every solution cell, and the
     release's own test cells (not the hidden tests of the source)?"""
-    for source in sorted((REPO / "solutions" / "homework").glob("*.ipynb")):
+    for source in sorted((REPO / "solutions").glob("*/*.ipynb")):
         solution = nbformat.read(source, as_version=4)
-        release = nbformat.read(REPO / "assignments" / "homework" / source.name, as_version=4)
+        assignment = source.parent.name
+        release = nbformat.read(REPO / "assignments" / assignment / source.name, as_version=4)
         filled = solved(release, solution)
         answers = {_grade_id(c): c.source for c in solution.cells}
         for cell, original in zip(filled.cells, release.cells, strict=True):
@@ -129,7 +136,9 @@ def test_do_the_others_score_in_between(demo):
 def test_are_the_partly_wrong_mistakes_the_ones_graded_down(demo):
     """Does partly_wrong lose exactly where its mistakes are, and nowhere else?"""
     with (demo.course / "grades.csv").open() as file:
-        rows = {row["student"]: row for row in csv.DictReader(file)}
+        rows = {
+            row["student"]: row for row in csv.DictReader(file) if row["assignment"] == "homework"
+        }
     full, wrong = rows["full_solution"], rows["partly_wrong"]
     lost = {key for key in full if key.startswith("test_") and wrong[key] != full[key]}
     assert lost == {
@@ -157,3 +166,26 @@ def test_does_the_hostile_submission_gain_nothing_and_harm_no_one(demo):
     )
     assert not list(demo.course.rglob("pwned"))
     assert set(demo.feedback) == set(SAMPLE_SUBMISSIONS)
+
+
+@pytest.mark.slow
+def test_is_the_bonus_lab4_graded_in_the_same_course(demo):
+    """Is Lab 4 graded as an assignment of its own in the same course: full marks for the
+    full solution, none for the stub, the mistakes and the hand-over graded down, and
+    grades.csv and the similarity page holding both assignments?"""
+    lab4 = demo.assignments["lab4"]
+    assert lab4.scores == {
+        "full_solution": (16, 16),
+        "hostile": (4, 16),
+        "partly_wrong": (6, 16),
+        "untouched_stub": (0, 16),
+    }
+    assert set(lab4.feedback) == set(LAB4_SAMPLE_SUBMISSIONS)
+    page = lab4.feedback["hostile"].read_text()
+    assert "imports remove_channels from edu.prune" in page
+    assert "edu.compress.kmeans_quantize" in page
+    with (demo.course / "grades.csv").open() as file:
+        maxima = [row for row in csv.DictReader(file) if row["student"] == "(max)"]
+    assert [row["assignment"] for row in maxima] == ["homework", "lab4"]
+    assert maxima[1]["autograded"] == "16" and maxima[1]["total"] == "20"
+    assert "Similar solutions: homework, lab4" in (demo.course / "similarity.html").read_text()
