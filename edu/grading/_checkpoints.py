@@ -99,7 +99,7 @@ class CheckpointSet:
         self.max_bytes = max_bytes
         self.specs = specs
         self._states: dict[str, dict[str, torch.Tensor] | CheckFailed] = {}
-        self._accuracy: dict[tuple[str, int], float] = {}
+        self._accuracy: dict[tuple[str, int, bool], float] = {}
 
     def spec(self, name: str) -> SubmissionCheckpoint:
         """What the checkpoint ``name`` must be."""
@@ -161,8 +161,11 @@ class CheckpointSet:
             raise CheckFailed(f"{spec.filename} holds no tensors")
         return state
 
-    def model(self, name: str) -> ResNetCIFAR:
+    def model(self, name: str, *, quantized: bool = True) -> ResNetCIFAR:
         """The model ``name`` is for, with its weights loaded strictly, in eval mode.
+
+        With ``quantized=False`` the same weights run in float, without the quantizer of
+        a quantized checkpoint (what they compute unquantized).
 
         Raises
         ------
@@ -173,7 +176,9 @@ class CheckpointSet:
         spec = self.spec(name)
         state = self.state(name)
         try:
-            net = resnet_from_state_dict(state, Nbits=spec.nbits, symmetric=spec.symmetric)
+            net = resnet_from_state_dict(
+                state, Nbits=spec.nbits if quantized else None, symmetric=spec.symmetric
+            )
         except ValueError as error:
             raise CheckFailed(
                 f"{spec.filename} does not hold the weights of a ResNet-{spec.num_layers}: "
@@ -207,11 +212,14 @@ class CheckpointSet:
         budget = level_budget(spec.nbits, spec.symmetric, pruned=spec.sparsity is not None)
         return count_weight_levels(net), budget
 
-    def accuracy(self, name: str, images: int) -> float:
-        """Top-1 accuracy on the first ``images`` CIFAR-10 test images (0: all)."""
-        key = (name, images)
+    def accuracy(self, name: str, images: int, *, quantized: bool = True) -> float:
+        """Top-1 accuracy on the first ``images`` CIFAR-10 test images (0: all).
+
+        ``quantized=False``: of the same weights run in float (:meth:`model`).
+        """
+        key = (name, images, quantized)
         if key not in self._accuracy:
-            net = self.model(name)
+            net = self.model(name, quantized=quantized)
             with torch.no_grad():
                 result = evaluate(net, cifar10_test_subset(self.data_root, images))
             self._accuracy[key] = result.accuracy

@@ -173,3 +173,53 @@ def test_is_the_pretrained_accuracy_measured(checkpoints):
         pytest.skip("CIFAR-10 not found: set EDU_DATA_ROOT")
     accuracy = checkpoints.accuracy("lab3_qat_4bit", 200)  # 4-bit weights: a little lower
     assert 0.6 < accuracy <= 1.0
+
+
+@pytest.fixture(scope="module")
+def lab3_checks():
+    """The hidden checks of Lab 3, imported as the grader imports them (``grader/`` first)."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    folder = str(Path(__file__).resolve().parents[2] / "grader")
+    sys.path.insert(0, folder)
+    try:
+        yield importlib.import_module("test_lab3")
+    finally:
+        sys.path.remove(folder)
+
+
+@pytest.mark.parametrize(
+    ("submitted", "trained_quantized"),
+    [
+        ("pretrained", False),  # post-training quantization of the float model
+        ("lab2_finetune_70", False),  # a float finetune submitted as a Lab 3 checkpoint
+        ("lab3_qat_4bit", True),  # the reference quantization-aware finetune
+    ],
+)
+def test_is_a_float_trained_model_refused_as_quantization_aware(
+    submitted, trained_quantized, lab3_checks, tmp_path, make_policy, monkeypatch
+):
+    """Does the Lab 3 accuracy check refuse weights that do better in float than with
+    4 bits, whatever the threshold, and pass the reference trained through the quantizer?"""
+    from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
+
+    if find_cifar10() is None:
+        pytest.skip("CIFAR-10 not found: set EDU_DATA_ROOT")
+    sources = {"pretrained": pretrained_resnet20().state_dict()}
+    sources |= {
+        name: torch.load(path) for name, path in reference_checkpoints(REFERENCE_FOLDER).items()
+    }
+    files = {"lab3_qat_4bit.pt": _saved(sources[submitted])}
+    checkpoints, readers = _checkpoints(files, tmp_path, make_policy)
+    monkeypatch.setattr(lab3_checks, "min_accuracy", lambda name: 0.0)
+    try:
+        if trained_quantized:
+            lab3_checks._accurate(checkpoints, "lab3_qat_4bit")
+        else:
+            with pytest.raises(CheckFailed, match="not trained through the quantizer"):
+                lab3_checks._accurate(checkpoints, "lab3_qat_4bit")
+    finally:
+        for reader in readers:
+            reader.close()
