@@ -3,7 +3,8 @@
 The instructor's source notebooks live in ``solutions/<assignment>/`` and the student
 release that ``nbgrader generate_assignment`` makes of them in
 ``assignments/<assignment>/`` (``python -m edu.notebook.release`` runs it). The
-course has one assignment, ``homework``. ``nbgrader export`` writes
+course has two assignments, ``homework`` and the bonus ``lab4``, each with its own due
+date and points. ``nbgrader export`` writes
 ``nbgrader_export.csv``: its default, ``grades.csv``, is the table ``edu grade`` writes.
 """
 
