@@ -219,31 +219,39 @@ def _finetuned(checkpoints, name: str, start: torch.nn.Module, start_name: str) 
 
 
 QUANTIZATION_GAIN = THRESHOLDS["quantization"]["min_gain"]
+IMAGES = f"the first {EVAL_IMAGES or 10_000} CIFAR-10 test images"
 
 
-def _accurate(checkpoints, name: str) -> None:
-    """The 4-bit accuracy reaches the threshold, and the weights were trained for the grid.
+def _trained_through_quantizer(checkpoints, name: str) -> None:
+    """Fail unless the 4-bit weights do at least as well as the same weights in float.
 
-    Weights trained through the quantizer are tuned to their 4-bit values: quantized, they
-    do at least as well as the same weights in float. Weights trained in float (the
-    pretrained model, a float finetune) lose accuracy when quantized. The difference is
-    paired on the same images, so its noise is far below that of either accuracy.
+    A checkpoint stores the float weights that quantization-aware finetuning trains, and
+    their levels are counted as the forward pass quantizes them, so any float model has
+    the levels of 4 bits. Weights trained through the quantizer are tuned to their 4-bit
+    values: quantized, they do at least as well as in float. Weights trained in float
+    (the pretrained model, a float finetune) lose accuracy when quantized. The difference
+    is paired on the same images, so its noise is far below that of either accuracy.
     """
-    threshold = min_accuracy(name)
     accuracy = checkpoints.accuracy(name, EVAL_IMAGES)
-    images = f"the first {EVAL_IMAGES or 10_000} CIFAR-10 test images"
-    if accuracy < threshold:
-        raise CheckFailed(
-            f"{name}.pt with 4-bit weights: test accuracy {accuracy:.4f} on {images}, "
-            f"expected at least {threshold:.4f}"
-        )
     unquantized = checkpoints.accuracy(name, EVAL_IMAGES, quantized=False)
     if accuracy - unquantized < QUANTIZATION_GAIN:
         raise CheckFailed(
             f"{name}.pt: its weights do better in float ({unquantized:.4f}) than with 4 bits "
-            f"({accuracy:.4f}) on {images}: they were not trained through the quantizer "
+            f"({accuracy:.4f}) on {IMAGES}: they were not trained through the quantizer "
             "(quantization-aware finetuning tunes them to their 4-bit values)"
         )
+
+
+def _accurate(checkpoints, name: str) -> None:
+    """The 4-bit accuracy reaches the threshold, and the weights were trained for the grid."""
+    threshold = min_accuracy(name)
+    accuracy = checkpoints.accuracy(name, EVAL_IMAGES)
+    if accuracy < threshold:
+        raise CheckFailed(
+            f"{name}.pt with 4-bit weights: test accuracy {accuracy:.4f} on {IMAGES}, "
+            f"expected at least {threshold:.4f}"
+        )
+    _trained_through_quantizer(checkpoints, name)
 
 
 @check("test_lab3_qat_4bit", points=1)
@@ -252,12 +260,14 @@ def test_lab3_qat_4bit_loads(checkpoints):
     _finite(checkpoints, "lab3_qat_4bit")
 
 
-@check("test_lab3_qat_4bit", points=1)
+@check("test_lab3_qat_4bit", points=1, needs_data=True)
 def test_lab3_qat_4bit_levels(checkpoints):
-    """Every quantized layer of lab3_qat_4bit.pt uses at most 16 weight values, and its
-    weights were finetuned (they are not the pretrained model's)."""
+    """Every quantized layer of lab3_qat_4bit.pt uses at most 16 weight values, for weights
+    finetuned through the quantizer (not the pretrained model's, and better quantized than
+    in float)."""
     _levels(checkpoints, "lab3_qat_4bit")
     _finetuned(checkpoints, "lab3_qat_4bit", pretrained_resnet20(), "the pretrained model")
+    _trained_through_quantizer(checkpoints, "lab3_qat_4bit")
 
 
 @check("test_lab3_qat_4bit", points=3, needs_data=True)
@@ -323,10 +333,11 @@ def test_lab3_sparse_qat_4bit_is_sparse(checkpoints):
     _sparse_start(checkpoints, name)
 
 
-@check("test_lab3_sparse_qat_4bit", points=1)
+@check("test_lab3_sparse_qat_4bit", points=1, needs_data=True)
 def test_lab3_sparse_qat_4bit_levels(checkpoints):
     """Quantized layers use at most 16 levels besides the pruned 0, which stays 0, and
-    were finetuned from their Lab 2 start (they are not its weights unchanged)."""
+    were finetuned through the quantizer from their Lab 2 start (not its weights
+    unchanged, and better quantized than in float)."""
     name = "lab3_sparse_qat_4bit"
     _levels(checkpoints, name)
     try:
@@ -341,6 +352,7 @@ def test_lab3_sparse_qat_4bit_levels(checkpoints):
                 moved = int((module.quantized_weight()[module.weight == 0] != 0).sum())
             if moved:
                 raise CheckFailed(f"{name}.pt, layer {layer}: quantization moves {moved} zeros")
+    _trained_through_quantizer(checkpoints, name)
 
 
 @check("test_lab3_sparse_qat_4bit", points=2, needs_data=True)
