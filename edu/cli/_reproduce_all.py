@@ -29,7 +29,13 @@ import torch
 
 from edu.cli import _common
 from edu.cli.train import export_weights
-from edu.experiments import COMPARED_ROWS, LABS, PRUNING_COMPARISON, file_sha256
+from edu.experiments import (
+    COMPARED_ROWS,
+    HOMEWORK_SEEDED,
+    LABS,
+    PRUNING_COMPARISON,
+    file_sha256,
+)
 from edu.train import resolve_device
 
 __all__ = ["PRETRAIN_RECIPE", "add_arguments", "run_all"]
@@ -63,10 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--seed-scope",
-        choices=("auto", "pruning", "compared"),
+        choices=("auto", "pruning", "homework", "compared"),
         default="auto",
-        help="rows run with the extra seeds: pruning = Lab 2 (d) and (e); compared = every "
-        "compared training row of Labs 2 and 3; auto = compared on CUDA, pruning on a CPU",
+        help="rows run with the extra seeds: pruning = Lab 2 (d) and (e); homework = those "
+        "and the rows of the homework's checkpoints, 2(c), 3(c) and 3(d) at 4 bits; compared "
+        "= every compared training row of Labs 2 and 3 and the homework's; auto = compared on "
+        "CUDA, homework on a CPU",
     )
 
 
@@ -89,8 +97,10 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
 def _seeded(args: argparse.Namespace, lab: str) -> list[str]:
     scope = args.seed_scope
     if scope == "auto":
-        scope = "compared" if resolve_device(args.device).type == "cuda" else "pruning"
-    return list((COMPARED_ROWS if scope == "compared" else PRUNING_COMPARISON)[lab])
+        scope = "compared" if resolve_device(args.device).type == "cuda" else "homework"
+    if scope == "compared":
+        return list(dict.fromkeys(HOMEWORK_SEEDED[lab] + COMPARED_ROWS[lab]))
+    return list((HOMEWORK_SEEDED if scope == "homework" else PRUNING_COMPARISON)[lab])
 
 
 def _stage(argv: list[str]) -> None:

@@ -34,6 +34,7 @@ from edu.experiments._results import RESULTS_HEADER, results_cells, seed_spread,
 from edu.experiments._runner import MissingPrerequisiteError, finished_record, run_lab
 from edu.experiments._seeds import (
     COMPARED_ROWS,
+    HOMEWORK_SEEDED,
     PRUNING_COMPARISON,
     add_seed_spread,
     seed_dir,
@@ -55,6 +56,7 @@ __all__ = [
     "CHECKPOINT",
     "COMPARED_ROWS",
     "GROUP_LASSO_STRENGTH",
+    "HOMEWORK_SEEDED",
     "LAB2_ROWS",
     "LAB3_ROWS",
     "LAB4_ROWS",

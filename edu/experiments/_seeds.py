@@ -21,7 +21,14 @@ from typing import Any
 
 from edu.experiments._experiment import Experiment
 
-__all__ = ["COMPARED_ROWS", "PRUNING_COMPARISON", "add_seed_spread", "seed_dir", "seed_experiment"]
+__all__ = [
+    "COMPARED_ROWS",
+    "HOMEWORK_SEEDED",
+    "PRUNING_COMPARISON",
+    "add_seed_spread",
+    "seed_dir",
+    "seed_experiment",
+]
 
 PRUNING_COMPARISON: dict[str, tuple[str, ...]] = {
     "lab2": ("iterative-70", "global-iterative-70"),
@@ -29,6 +36,16 @@ PRUNING_COMPARISON: dict[str, tuple[str, ...]] = {
     "lab4": (),
 }
 """Lab 2 (d) against (e): the comparison the spec's text draws that one seed cannot settle."""
+
+HOMEWORK_SEEDED: dict[str, tuple[str, ...]] = {
+    "lab2": ("finetune-70", *PRUNING_COMPARISON["lab2"]),
+    "lab3": ("qat-4", "sparse-qat-4"),
+    "lab4": (),
+}
+"""The pruning comparison and every row that makes a homework checkpoint (Lab 2 (c), (e),
+Lab 3 (c), (d) at 4 bits). Independent runs of the homework's rows measure how far apart
+honest work lands, which is what tells a copied checkpoint from a student's own; the
+seed-1 run gives the course demo a full solution that is not the reference itself."""
 
 COMPARED_ROWS: dict[str, tuple[str, ...]] = {
     "lab2": PRUNING_COMPARISON["lab2"],

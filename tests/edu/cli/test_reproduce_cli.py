@@ -227,17 +227,22 @@ def test_all_trains_the_start_of_both_labs_and_records_each_stage(whole_course):
     final = load_state_dict(pretrained / "model.pt")
     assert all(torch.equal(exported[key], final[key].float()) for key in final)
     summary = json.loads((out / "all.json").read_text())
-    for lab in ("lab2", "lab3"):
+    for lab in ("lab2", "lab3", "lab4"):
         payload = json.loads((out / lab / "results.json").read_text())
         assert payload["settings"]["checkpoint_sha256"] == summary["pretrained_sha256"]
         assert "--checkpoint" in (out / lab / "command.txt").read_text()
-    rows = {
-        row["row"]: row for row in json.loads((out / "lab2" / "results.json").read_text())["rows"]
-    }
-    for row in ("iterative-70", "global-iterative-70"):
-        assert [seed["seed"] for seed in rows[row]["seeds"]] == [0, 1, 2]
+    for lab, seeded in (
+        ("lab2", ("finetune-70", "iterative-70", "global-iterative-70")),
+        ("lab3", ("qat-4", "sparse-qat-4")),
+    ):
+        rows = {
+            row["row"]: row for row in json.loads((out / lab / "results.json").read_text())["rows"]
+        }
+        assert {row for row in rows if "seeds" in rows[row]} == set(seeded)
+        for row in seeded:
+            assert [seed["seed"] for seed in rows[row]["seeds"]] == [0, 1, 2]
     assert sorted(p.name for p in (out / "seeds").iterdir()) == ["1", "2"]
-    assert not (out / "seeds" / "1" / "lab3").exists()  # on a CPU: the pruning rows only
+    assert not (out / "seeds" / "1" / "lab4").exists()  # on a CPU: the homework's rows only
     times = summary["wall_seconds"]
     assert times["total"] == pytest.approx(
         sum(v for k, v in times.items() if k != "total"), abs=0.2
