@@ -9,6 +9,8 @@ This package holds the few pieces that exist only for the notebooks:
 - :func:`save_submission`, :func:`load_submission` and :data:`SUBMISSION_CHECKPOINTS`:
   the checkpoints of Labs 2 and 3 that a student submits, saved as plain tensors;
 - :func:`run_lab1_part`: a part of Lab 1 run with the student's functions;
+- :func:`personal_seed`: the seed of the training data's order, drawn once per
+  notebook folder, so that classmates' honest runs differ;
 - :func:`finetune`: the finetuning recipe of ``edu reproduce`` with the student's
   epoch (and, through :class:`edu.prune.IterativePruning`, pruning functions);
 - :mod:`edu.notebook.release`: ``python -m edu.notebook.release`` regenerates the
@@ -21,6 +23,7 @@ nothing else in :mod:`edu` imports it.
 from edu.notebook._environment import SKIP_TRAINING_ENV, training_enabled
 from edu.notebook._finetune import finetune
 from edu.notebook._lab1 import LAB1_HOMEWORK_PARTS, run_lab1_part
+from edu.notebook._seed import SEED_FILE, personal_seed
 from edu.notebook._submission import (
     SUBMISSION_CHECKPOINTS,
     SubmissionCheckpoint,
@@ -30,11 +33,13 @@ from edu.notebook._submission import (
 
 __all__ = [
     "LAB1_HOMEWORK_PARTS",
+    "SEED_FILE",
     "SKIP_TRAINING_ENV",
     "SUBMISSION_CHECKPOINTS",
     "SubmissionCheckpoint",
     "finetune",
     "load_submission",
+    "personal_seed",
     "run_lab1_part",
     "save_submission",
     "training_enabled",
