@@ -4,14 +4,18 @@ Usage::
 
     python scripts/ship_reproduction.py outputs/reproduce
 
-For Lab 2 and Lab 3 it copies ``OUTPUT_DIR/<lab>/{results.md,results.json,command.txt}``
-to ``docs/results/<lab>/`` (the notes' ``lab-results`` directive reads them). For the
-four rows a homework submission holds (:data:`edu.experiments.REFERENCE_ROWS`) it
-writes the row's best weights to ``grader/reference/<name>.pt`` (instructor material,
-not package data) as a plain
+For every lab it copies ``OUTPUT_DIR/<lab>/{results.md,results.json,command.txt}`` to
+``docs/results/<lab>/`` (the notes' ``lab-results`` directive reads them), with the
+sensitivity scans of Lab 4 (``<row>/scan.json``) and, when ``edu frontier`` ran, its
+``results.md``, ``results.json``, ``command.txt`` and ``frontier.png`` in
+``docs/results/frontier/``. For the four rows a homework submission holds
+(:data:`edu.experiments.REFERENCE_ROWS`) it writes the row's best weights to
+``grader/reference/<name>.pt`` (instructor material, not package data) as a plain
 float32 state dict (the format a student submits), checks each file the way the grader
 reads a submission (:func:`edu.notebook.load_submission`), and records the row, the
-command, the accuracy and the file's SHA-256 in ``checkpoints.json``.
+command, the accuracy and the file's SHA-256 in ``checkpoints.json``. The same rows of
+the seed-1 run, an independent one, go to ``grader/reference/seed-1/``: the course
+demo's full solution, which is the student's own work in that it is not the reference.
 """
 
 from __future__ import annotations
@@ -23,7 +27,16 @@ from pathlib import Path
 
 import torch
 
-from edu.experiments import MODEL_FILE, REFERENCE_FOLDER, REFERENCE_ROWS, ROW_FILE, file_sha256
+from edu.experiments import (
+    LABS,
+    MODEL_FILE,
+    REFERENCE_FOLDER,
+    REFERENCE_ROWS,
+    ROW_FILE,
+    SCAN_FILE,
+    file_sha256,
+    seed_dir,
+)
 from edu.notebook import load_submission
 from edu.train import load_checkpoint
 
@@ -40,21 +53,30 @@ def _require(path: Path) -> Path:
 
 
 def _ship_tables(output_dir: Path) -> None:
-    for lab in ("lab2", "lab3"):
+    for lab in LABS:
         target = RESULTS_DIR / lab
         target.mkdir(parents=True, exist_ok=True)
         for name in RESULT_FILES:
             shutil.copyfile(_require(output_dir / lab / name), target / name)
+    for scan in sorted((output_dir / "lab4").glob(f"*/{SCAN_FILE}")):
+        (RESULTS_DIR / "lab4" / scan.parent.name).mkdir(exist_ok=True)
+        shutil.copyfile(scan, RESULTS_DIR / "lab4" / scan.parent.name / SCAN_FILE)
+    frontier = output_dir / "frontier"
+    if (frontier / "results.json").is_file():
+        (RESULTS_DIR / "frontier").mkdir(exist_ok=True)
+        for name in (*RESULT_FILES, "frontier.png"):
+            shutil.copyfile(_require(frontier / name), RESULTS_DIR / "frontier" / name)
 
 
-def _ship_checkpoint(output_dir: Path, name: str, lab: str, row: str) -> dict:
+def _ship_checkpoint(output_dir: Path, name: str, lab: str, row: str, folder: Path) -> dict:
     row_dir = output_dir / lab / row
     record = json.loads(_require(row_dir / ROW_FILE).read_text())
     state = load_checkpoint(_require(row_dir / MODEL_FILE))["state_dict"]
     plain = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    path = CHECKPOINTS_DIR / f"{name}.pt"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.pt"
     torch.save(plain, path)
-    load_submission(name, CHECKPOINTS_DIR)  # raises if the grader could not read it
+    load_submission(name, folder)  # raises if the grader could not read it
     return {
         "lab": lab,
         "row": row,
@@ -75,17 +97,20 @@ def main() -> None:
     args = parser.parse_args()
 
     _ship_tables(args.output_dir)
-    CHECKPOINTS_DIR.mkdir(parents=True, exist_ok=True)
-    checkpoints = {
-        name: _ship_checkpoint(args.output_dir, name, lab, row)
-        for name, (lab, row) in REFERENCE_ROWS.items()
-    }
-    manifest = {
-        "shipped_by": f"python scripts/ship_reproduction.py {args.output_dir}",
-        "checkpoints": checkpoints,
-    }
-    (CHECKPOINTS_DIR / "checkpoints.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    print(json.dumps(manifest, indent=2))
+    for run_dir, folder in (
+        (args.output_dir, CHECKPOINTS_DIR),
+        (seed_dir(args.output_dir, 1), CHECKPOINTS_DIR / "seed-1"),
+    ):
+        checkpoints = {
+            name: _ship_checkpoint(run_dir, name, lab, row, folder)
+            for name, (lab, row) in REFERENCE_ROWS.items()
+        }
+        manifest = {
+            "shipped_by": f"python scripts/ship_reproduction.py {args.output_dir}",
+            "checkpoints": checkpoints,
+        }
+        (folder / "checkpoints.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        print(json.dumps(manifest, indent=2))
 
 
 if __name__ == "__main__":

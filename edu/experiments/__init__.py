@@ -24,6 +24,7 @@ This layer sits on top of :mod:`edu.data`, :mod:`edu.train`, :mod:`edu.prune` an
 from edu.experiments._experiment import MODEL_FILE, ROW_FILE, Experiment, RowResult
 from edu.experiments._finetune import CHECKPOINT, finetune, make_optimizer
 from edu.experiments._lab3 import SPARSE_CANDIDATES, best_sparse_start
+from edu.experiments._lab4 import SCAN_FILE, SCAN_SPARSITIES
 from edu.experiments._reference import (
     REFERENCE_FOLDER,
     REFERENCE_ROWS,
@@ -67,6 +68,8 @@ __all__ = [
     "REFERENCE_ROWS",
     "RESULTS_HEADER",
     "ROW_FILE",
+    "SCAN_FILE",
+    "SCAN_SPARSITIES",
     "SPARSE_CANDIDATES",
     "Experiment",
     "MissingPrerequisiteError",
