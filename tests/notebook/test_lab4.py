@@ -258,3 +258,28 @@ def test_release_earns_nothing(runs, harness):
     """Does the untouched release fail every test cell, each with an error?"""
     for cell in harness.grade_cells(runs["stub"]).values():
         assert cell.score == 0 and "NotImplementedError" in cell.error, cell.grade_id
+
+
+@pytest.mark.slow
+def test_measurement_and_training_cells_run_end_to_end(tmp_path, harness):
+    """With training enabled (on a tiny fake CIFAR-10), does the notebook run top to
+    bottom without an error: bytes, MACs and latency measured, the narrower model
+    finetuned and shared, every test cell passed?"""
+    data = harness.write_fake_cifar10(tmp_path / "data")
+    env = harness.kernel_env(
+        EDU_DATA_ROOT=str(data),
+        EDU_CACHE_DIR=str(tmp_path / "cache"),
+        NBGRADER_EXECUTION=None,
+        EDU_SKIP_TRAINING=None,
+    )
+    nb = harness.execute(SOURCE / NOTEBOOK, tmp_path / "student", env)
+    assert harness.code_errors(nb) == {}
+    assert all(c.score == c.max_score for c in harness.grade_cells(nb).values())
+    printed = {
+        cell.id: "".join(output.get("text", "") for output in cell.outputs)
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    }
+    assert "smaller" in printed["lab4-run-storage"]
+    assert "138,506 parameters" in printed["lab4-run-speed"]
+    assert "with 4-bit k-means weight sharing" in printed["lab4-run-e"]
