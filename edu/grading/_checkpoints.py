@@ -23,6 +23,7 @@ from edu.data import BatchLoader, DataNotFoundError, find_data_root, load_cifar1
 from edu.experiments import level_budget
 from edu.grading._checks import CheckFailed, StudentError
 from edu.grading._student import StudentCode
+from edu.grading._weight_similarity import weight_sketch
 from edu.models import ResNetCIFAR, resnet_from_state_dict
 from edu.notebook import SUBMISSION_CHECKPOINTS, SubmissionCheckpoint
 from edu.prune import prunable_layers
@@ -104,6 +105,22 @@ class CheckpointSet:
     def spec(self, name: str) -> SubmissionCheckpoint:
         """What the checkpoint ``name`` must be."""
         return self.specs[name]
+
+    def sketches(self, start: Mapping[str, torch.Tensor]) -> dict[str, dict[str, object]]:
+        """:func:`weight_sketch` of every submitted checkpoint that reads, as plain values.
+
+        For the class report of near-identical checkpoints; a file that is missing or
+        unreadable, or whose weights do not fit ``start``, has none.
+        """
+        sketches = {}
+        for name, spec in self.specs.items():
+            if spec.filename not in self.files:
+                continue
+            try:
+                sketches[name] = weight_sketch(self.state(name), start).as_plain()
+            except (CheckFailed, ValueError):
+                continue
+        return sketches
 
     def state(self, name: str) -> dict[str, torch.Tensor]:
         """The tensors of ``<name>.pt``, read in the sandbox with ``weights_only=True``.

@@ -36,6 +36,7 @@ from edu.grading._limits import Limits
 from edu.grading._sandbox import Isolation, SandboxPolicy, exposed_to, probe_isolation
 from edu.grading._student import Deadline
 from edu.grading._submission import Submission, read_submission
+from edu.models import pretrained_resnet20
 
 __all__ = ["STEPS", "GradingJob", "GradingSettings", "SubmissionResult", "grade_submission"]
 
@@ -122,6 +123,10 @@ class SubmissionResult:
     submission_secret : str or None
         ``submission_secret.txt``, which ``nbgrader submit`` writes and
         ``release_feedback`` needs beside the feedback, if any.
+    sketches : dict of str to dict
+        Per submitted checkpoint that reads, a sketch of its move from the pretrained
+        model (:meth:`WeightSketch.as_plain`), for the class report of near-identical
+        checkpoints.
     """
 
     student: str
@@ -135,6 +140,7 @@ class SubmissionResult:
     timestamp: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     submission_secret: str | None = None
+    sketches: dict[str, dict] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -158,6 +164,7 @@ class _Work:
     checks: list[CheckResult] = field(default_factory=list)
     notebooks: dict[str, NotebookAutograde] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    sketches: dict[str, dict] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=4)
@@ -188,6 +195,7 @@ def _run_checks(work: _Work) -> None:
         fixtures = context.fixtures()
         checks = _checks(settings.checks_dir, frozenset(settings.layout.autograded))
         work.checks = [run_check(item, fixtures) for item in checks]
+        work.sketches = context.checkpoints.sketches(pretrained_resnet20().state_dict())
     finally:
         context.close()
 
@@ -312,4 +320,5 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
         _text(files.get("timestamp.txt")),
         work.timings,
         _text(files.get("submission_secret.txt"), strip=False),  # hashed as it is
+        work.sketches,
     )

@@ -66,6 +66,7 @@ from edu.grading._report import grades_csv, summary_table
 from edu.grading._sandbox import resolve_user
 from edu.grading._similarity import SIMILARITY_PAGE, class_similarity_html
 from edu.grading._submission import read_submission
+from edu.grading._weight_similarity import WeightSketch
 
 __all__ = ["CHECKS_FEEDBACK", "CourseGrades", "check_points", "grade_course"]
 
@@ -423,7 +424,13 @@ def grade_course(
     csv_path.write_text(grades_csv(course.db_url, [*results.values(), *recorded]))
     try:
         more = [(folders, other) for other, folders, _ in others]
-        similarity = class_similarity_html(submissions, layout, settings.limits, more=more)
+        sketches: dict[str, dict[str, WeightSketch]] = {}
+        for result in [*results.values(), *recorded]:
+            for name, plain in result.sketches.items():
+                sketches.setdefault(result.student, {})[name] = WeightSketch.from_plain(plain)
+        similarity = class_similarity_html(
+            submissions, layout, settings.limits, more=more, sketches=sketches
+        )
     except Exception as error:  # a report, never a reason to lose the class's grades
         similarity = f"<p>The similarity report could not be made: {html.escape(repr(error))}</p>"
     (course.root / SIMILARITY_PAGE).write_text(similarity)

@@ -46,6 +46,11 @@ from edu.grading._limits import Limits
 from edu.grading._submission import read_submission
 from edu.grading._taught import TAUGHT
 from edu.grading._visible import without_magics
+from edu.grading._weight_similarity import (
+    WeightSketch,
+    checkpoint_pairs_html,
+    similar_checkpoints,
+)
 
 __all__ = [
     "COMMON",
@@ -234,8 +239,14 @@ tr + tr td { border-top: 1px solid #ddd; } td.num { text-align: right; }
 """
 
 
-def similarity_html(pairs: Sequence[SimilarPair], assignment: str, students: int) -> str:
-    """The instructor's page of similar pairs, one table per taught function."""
+def similarity_html(
+    pairs: Sequence[SimilarPair], assignment: str, students: int, checkpoints: str = ""
+) -> str:
+    """The instructor's page of similar pairs, one table per taught function.
+
+    ``checkpoints`` is the section on near-identical checkpoints
+    (:func:`edu.grading._weight_similarity.checkpoint_pairs_html`), placed last.
+    """
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -263,6 +274,8 @@ def similarity_html(pairs: Sequence[SimilarPair], assignment: str, students: int
             f"<h2><code>{html.escape(function)}</code></h2><table><tr><th>student</th>"
             f"<th>student</th><th>similarity</th><th>shared grams</th></tr>{rows}</table>"
         )
+    if checkpoints:
+        parts.append(checkpoints)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -273,6 +286,7 @@ def class_similarity_html(
     limits: Limits,
     *,
     more: Sequence[tuple[Mapping[str, Path], AssignmentLayout]] = (),
+    sketches: Mapping[str, Mapping[str, WeightSketch]] | None = None,
 ) -> str:
     """The page of similar pairs of a class: every submission read, compared, reported.
 
@@ -288,6 +302,9 @@ def class_similarity_html(
     more : sequence of (mapping, AssignmentLayout), optional
         The course's other assignments, each with its submissions: one page for the
         whole course, each assignment's functions compared within that assignment.
+    sketches : mapping of student to (mapping of checkpoint name to WeightSketch), optional
+        What grading sketched of each student's checkpoints; with it, the page ends
+        with the pairs of near-identical checkpoints.
     """
     pairs, count = [], 0
     classes = sorted([(submissions, layout), *more], key=lambda c: c[1].name)
@@ -309,4 +326,7 @@ def class_similarity_html(
         pairs += similar_pairs(solutions, starters)
         count += len(folders)
     names = ", ".join(assignment.name for _, assignment in classes)
-    return similarity_html(pairs, names, count)
+    section = ""
+    if sketches is not None:
+        section = checkpoint_pairs_html(similar_checkpoints(sketches), len(sketches))
+    return similarity_html(pairs, names, count, section)

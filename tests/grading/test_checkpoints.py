@@ -223,3 +223,15 @@ def test_is_a_float_trained_model_refused_as_quantization_aware(
     finally:
         for reader in readers:
             reader.close()
+
+
+def test_sketches_cover_the_checkpoints_that_read(checkpoints, pruned):
+    """Is every readable checkpoint sketched against the start, the unreadable ones not?"""
+    from edu.grading._weight_similarity import moved_weights
+
+    start = pretrained_resnet20().state_dict()
+    sketches = checkpoints.sketches(start)
+    assert sorted(sketches) == ["lab2_finetune_70", "lab3_qat_4bit"]
+    moved = float(moved_weights(pruned.state_dict(), start).norm())
+    assert sketches["lab2_finetune_70"]["move_norm"] == pytest.approx(moved)
+    assert sketches["lab3_qat_4bit"]["move_norm"] == 0.0  # the pretrained model, unmoved

@@ -10,6 +10,7 @@ submissions are skipped, and that ``students=[...]`` regrades exactly one.
 
 import concurrent.futures
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -80,6 +81,22 @@ def test_are_jobs_2_and_jobs_1_identical(courses):
     assert _scores(parallel) == _scores(serial)
     assert two.table == one.table
     assert (serial / "similarity.html").is_file()  # the class report of similar solutions
+    assert "<h2>Checkpoints</h2>" in (serial / "similarity.html").read_text()
+
+
+def test_are_the_submitted_checkpoints_sketched_for_the_class_report(courses):
+    """Does grading sketch every checkpoint that reads, and keep the sketch in the cache?"""
+    parallel, _, two, *_ = courses
+    sketches = two.results["solution"].sketches
+    assert sorted(sketches) == [
+        "lab2_finetune_70",
+        "lab2_global_iterative_70",
+        "lab3_qat_4bit",
+        "lab3_sparse_qat_4bit",
+    ]
+    assert all(len(sketch["buckets"]) == 1024 for sketch in sketches.values())
+    cached = json.loads((parallel / ".grading" / "homework" / "solution.json").read_text())
+    assert cached["result"]["sketches"] == sketches
 
 
 def test_does_a_broken_submission_leave_the_others_alone(courses):

@@ -6,8 +6,11 @@ import pytest
 import torch
 
 from edu.grading._weight_similarity import (
+    WeightSketch,
+    checkpoint_pairs_html,
     distance_ratio,
     moved_weights,
+    similar_checkpoints,
     sketch_ratio,
     weight_sketch,
 )
@@ -76,3 +79,35 @@ def test_an_unmoved_checkpoint_and_mismatched_ones():
         distance_ratio({"v": torch.zeros(1)}, moved, {"v": torch.zeros(1)})
     with pytest.raises(ValueError, match="sizes"):
         sketch_ratio(weight_sketch(moved, start, buckets=8), weight_sketch(moved, start, buckets=4))
+
+
+def test_class_pairs_list_the_copies_and_not_the_independent_runs(start):
+    a, b = _run(start, 1), _run(start, 2)
+    nudged = {
+        k: v + 1e-4 * torch.randn(v.shape) if v.is_floating_point() else v for k, v in a.items()
+    }
+    sketches = {
+        "ann": {
+            "lab2_finetune_70": weight_sketch(a, start),
+            "lab3_qat_4bit": weight_sketch(b, start),
+        },
+        "bob": {"lab2_finetune_70": weight_sketch(nudged, start)},
+        "cid": {
+            "lab2_finetune_70": weight_sketch(b, start),
+            "lab3_qat_4bit": weight_sketch(a, start),
+        },
+    }
+    pairs = similar_checkpoints(sketches)
+    assert [(p.checkpoint, p.students) for p in pairs] == [("lab2_finetune_70", ("ann", "bob"))]
+    assert pairs[0].ratio == pytest.approx(0.01, abs=0.005)
+    page = checkpoint_pairs_html(pairs, 3)
+    assert "<td>ann</td><td>bob</td>" in page and "no grade changes" in page
+    assert "No pair" in checkpoint_pairs_html([], 3)
+
+
+def test_a_sketch_survives_its_trip_through_json(start):
+    import json
+
+    sketch = weight_sketch(_run(start, 1), start)
+    again = WeightSketch.from_plain(json.loads(json.dumps(sketch.as_plain())))
+    assert again == sketch
