@@ -1,4 +1,6 @@
-"""Group-lasso training that makes whole inner channels die (course notes, chapter 3).
+"""Group-lasso training that makes whole inner channels die.
+
+Course notes: :ref:`channel-pruning`, on top of the group lasso of :ref:`ch-group-lasso`.
 
 Each inner channel ``c`` of a basic block owns one group of weights: its filter in the
 block's first convolution and its input slice in the second. Training minimizes the
