@@ -13,3 +13,13 @@ c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
 c.CsvExportPlugin.to = "nbgrader_export.csv"
+# Files an instructor's run of a solution notebook leaves beside it stay out of the
+# release: the personal seed (each student must draw their own) and the checkpoints.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "edu_seed.txt",
+    "*.pt",
+]

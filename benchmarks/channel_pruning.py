@@ -8,9 +8,10 @@ channels-last, ``--threads`` threads) of:
 - the dense ResNet-20 (the baseline of every ratio);
 - the dense ResNet-20 with 70 % of its weights zeroed (unstructured: the control);
 - ResNet-20s keeping 75 %, 50 % and 25 % of every block's inner channels;
-- with ``--reproduction DIR``, the models of that reproduction's Lab 4 rows
-  ``channels-50`` and ``group-lasso`` (their widths), with their test accuracy after
-  finetuning beside that of the float model (Lab 2's ``float`` row).
+- with ``--reproduction DIR`` (an ``edu reproduce all`` output), the models of that
+  reproduction's Lab 4 rows ``channels-50`` and ``group-lasso`` (their widths), with
+  their test accuracy after finetuning beside that of the float model (Lab 2's ``float``
+  row), which is then the dense model measured.
 
 Latency is the median over ``--rounds`` rounds; in each round every model runs once
 per batch size, in turn, so slow drifts of the machine fall on all of them alike.
@@ -38,6 +39,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from edu.cli.train import WEIGHTS_FILE
 from edu.models import ResNetCIFAR, model_cost, resnet_from_state_dict
 from edu.prune import prune_model, remove_channels, squash_mask
 from edu.train import load_state_dict
@@ -70,6 +72,9 @@ def _models(reproduction: Path | None) -> dict[str, tuple[nn.Module, float | Non
     """Each benchmarked model, in eval mode and channels-last, with its accuracy if known."""
     torch.manual_seed(0)
     dense = ResNetCIFAR(num_layers=20)
+    float_weights = None if reproduction is None else reproduction / "pretrained" / WEIGHTS_FILE
+    if float_weights is not None and float_weights.is_file():  # the float model itself
+        dense = resnet_from_state_dict(load_state_dict(float_weights))
     sparse = ResNetCIFAR(num_layers=20)
     sparse.load_state_dict(dense.state_dict())
     prune_model(sparse, 70)
@@ -81,8 +86,9 @@ def _models(reproduction: Path | None) -> dict[str, tuple[nn.Module, float | Non
     for keep in (0.75, 0.5, 0.25):
         models[f"{round(keep * 100)} % inner channels"] = (remove_channels(dense, keep), None)
     if reproduction is not None:
-        float_row = json.loads((reproduction / "lab2" / "float" / "row.json").read_text())
-        models["dense"] = (dense, float_row["accuracy"])
+        if float_weights.is_file():
+            float_row = json.loads((reproduction / "lab2" / "float" / "row.json").read_text())
+            models["dense"] = (dense, float_row["accuracy"])
         for row in ("channels-50", "group-lasso"):
             folder = reproduction / "lab4" / row
             if (folder / "model.pt").exists():

@@ -232,6 +232,18 @@ def _trained_through_quantizer(checkpoints, name: str) -> None:
     (the pretrained model, a float finetune) lose accuracy when quantized. The difference
     is paired on the same images, so its noise is far below that of either accuracy.
     """
+    quantized = [
+        m for _, m in prunable_layers(checkpoints.model(name)) if isinstance(m, QuantConv2d)
+    ]
+    with torch.no_grad():
+        on_grid = all(torch.equal(m.weight, m.quantized_weight()) for m in quantized)
+    if on_grid:
+        raise CheckFailed(
+            f"{name}.pt stores weights already on their 4-bit grid: quantized or not, they "
+            "are the same model, so nothing shows they were trained through the quantizer. "
+            "Submit the float weights that quantization-aware finetuning trains "
+            "(save_submission saves them)"
+        )
     accuracy = checkpoints.accuracy(name, EVAL_IMAGES)
     unquantized = checkpoints.accuracy(name, EVAL_IMAGES, quantized=False)
     if accuracy - unquantized < QUANTIZATION_GAIN:
@@ -297,13 +309,16 @@ def _revived(checkpoints, name: str, start_name: str) -> int:
 
 
 def _sparse_start(checkpoints, name: str) -> str | None:
-    """The Lab 2 checkpoint whose zeros ``name`` keeps, or None when none is readable.
+    """The 70 %-sparse Lab 2 checkpoint whose zeros ``name`` keeps; None when none of them
+    is readable and 70 % sparse.
 
     Raises CheckFailed when the readable starts all have zeros that ``name`` revived.
     """
     revived = {}
     for start in SPARSE_STARTS:
         try:
+            if abs(checkpoints.total_sparsity(start) - 0.70) > TOLERANCE:
+                continue  # not a 70 %-sparse model: keeping its zeros proves nothing
             revived[start] = _revived(checkpoints, name, start)
         except CheckFailed:
             continue  # not submitted or unreadable: it cannot be the start

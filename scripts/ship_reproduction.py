@@ -96,6 +96,9 @@ def main() -> None:
     parser.add_argument("output_dir", type=Path, help="the --output-dir of edu reproduce")
     args = parser.parse_args()
 
+    for lab, row in REFERENCE_ROWS.values():  # everything there before anything is written
+        for run_dir in (args.output_dir, seed_dir(args.output_dir, 1)):
+            _require(run_dir / lab / row / MODEL_FILE)
     _ship_tables(args.output_dir)
     for run_dir, folder in (
         (args.output_dir, CHECKPOINTS_DIR),

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from edu import __version__
-from edu.data import BatchLoader, load_cifar10
+from edu.data import BatchLoader, load_cifar10, take
 from edu.train import load_state_dict, resolve_device
 
 __all__ = [
@@ -161,16 +161,17 @@ SCAN_IMAGES = 2000
 
 
 def cifar10_scan_loader(args: argparse.Namespace, device: torch.device) -> BatchLoader:
-    """The first :data:`SCAN_IMAGES` training images (within ``--limit-train``), unaugmented.
+    """:data:`SCAN_IMAGES` class-balanced training images (within ``--limit-train``), unaugmented.
 
     Choices made from data (Lab 4's sensitivity scan) are made on these, never on the
     test split that reports the result.
     """
     train = load_cifar10("train", args.data_root, download=args.download)
     count = min(SCAN_IMAGES, args.limit_train or SCAN_IMAGES)
+    scan = take(train, count)
     return BatchLoader(
-        train.images[:count],
-        train.labels[:count],
+        scan.images,
+        scan.labels,
         1000,
         train=False,
         device=device,

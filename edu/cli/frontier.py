@@ -18,6 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from edu.cli import _common
 from edu.compress import kmeans_quantizer, load_compressed, save_compressed
 from edu.experiments import LABS, MODEL_FILE, ROW_FILE
@@ -88,7 +90,8 @@ def run_frontier(args: argparse.Namespace) -> int:
         net = _row_model(args.output_dir, lab, record, float_weights)
         path = out / f"{lab}-{record['row']}.edz"
         report = save_compressed(net, path)
-        accuracy = evaluate(load_compressed(path), loader, device=device).accuracy
+        loaded = load_compressed(path).to(device, memory_format=torch.channels_last)
+        accuracy = evaluate(loaded, loader, device=device).accuracy
         cost = model_cost(net)
         weights = sum(layer.weights for layer in report.layers)
         entries.append(
@@ -108,7 +111,9 @@ def run_frontier(args: argparse.Namespace) -> int:
         raise ValueError(f"no finished rows under {args.output_dir} (run edu reproduce first)")
     dense = resnet_from_state_dict(float_weights)
     baseline = save_compressed(dense, out / "dense-float32.edz").float32_bytes
-    float_accuracy = evaluate(dense, loader, device=device).accuracy
+    float_accuracy = evaluate(
+        dense.to(device, memory_format=torch.channels_last), loader, device=device
+    ).accuracy
     for entry in entries:
         entry["ratio"] = baseline / entry["file_bytes"]
     rows = [

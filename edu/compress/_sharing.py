@@ -6,7 +6,9 @@ it. Here the weights stay ordinary tensors: a gradient hook replaces each weight
 gradient by the sum over its cluster. All weights of a cluster then receive the same
 gradient, and since they hold the same value, SGD with momentum and weight decay gives
 them the same update, step after step: they stay equal, and their common value follows
-exactly the centroid's update with the summed gradient. Pruned zeros get a zero
+exactly the centroid's update with the summed gradient. (Weight decay acts on each
+weight as on the centroid, ``lambda * c``: decay of the centroid, not the summed
+``|C| * lambda * c`` of the weights' L2 penalty.) Pruned zeros get a zero
 gradient and stay 0. Because nothing but the values is stored, the clusters are read
 back from the weights (equal values, one cluster), so a checkpoint resumes as is.
 """

@@ -24,7 +24,12 @@ from edu.experiments import level_budget
 from edu.grading._checks import CheckFailed, StudentError
 from edu.grading._student import StudentCode
 from edu.grading._weight_similarity import weight_sketch
-from edu.models import ResNetCIFAR, resnet_from_state_dict
+from edu.models import (
+    ResNetCIFAR,
+    infer_inner_channels,
+    infer_num_layers,
+    resnet_from_state_dict,
+)
 from edu.notebook import SUBMISSION_CHECKPOINTS, SubmissionCheckpoint
 from edu.prune import prunable_layers
 from edu.quant import count_weight_levels
@@ -188,10 +193,30 @@ class CheckpointSet:
         ------
         CheckFailed
             When the file cannot be read (:meth:`state`) or its tensors do not fit
-            the model (missing or extra keys, wrong shapes, another depth).
+            the model (missing or extra keys, wrong shapes, another depth, blocks
+            narrower than the model's: padding a model with zero channels cannot pass
+            for pruning).
         """
         spec = self.spec(name)
         state = self.state(name)
+        try:  # depth and widths from the shapes, before building anything
+            depth, widths = infer_num_layers(state), infer_inner_channels(state)
+        except ValueError as error:
+            raise CheckFailed(
+                f"{spec.filename} does not hold the weights of a ResNet-{spec.num_layers}: "
+                f"{str(error)[:_MAX_MESSAGE]}"
+            ) from None
+        if depth != spec.num_layers:
+            raise CheckFailed(
+                f"{spec.filename} holds a ResNet-{depth}, not a ResNet-{spec.num_layers}"
+            )
+        with torch.device("meta"):
+            full = ResNetCIFAR(num_layers=spec.num_layers).inner_channels
+        if widths != full:
+            raise CheckFailed(
+                f"{spec.filename}: blocks of inner widths {widths}, a ResNet-{spec.num_layers} "
+                f"has {full}"
+            )
         try:
             net = resnet_from_state_dict(
                 state, Nbits=spec.nbits if quantized else None, symmetric=spec.symmetric
@@ -201,10 +226,6 @@ class CheckpointSet:
                 f"{spec.filename} does not hold the weights of a ResNet-{spec.num_layers}: "
                 f"{str(error)[:_MAX_MESSAGE]}"
             ) from None
-        if net.num_layers != spec.num_layers:
-            raise CheckFailed(
-                f"{spec.filename} holds a ResNet-{net.num_layers}, not a ResNet-{spec.num_layers}"
-            )
         return net.eval()
 
     def layer_sparsity(self, name: str) -> dict[str, float]:

@@ -11,10 +11,15 @@ So the measure is the ratio
 
     r(a, b) = \\frac{\\|a - b\\|_2}{\\min(\\|a - s\\|_2, \\|b - s\\|_2)}
 
-over the weights of the prunable layers, with :math:`s` the start: 0 for a copy, about 1
-or more for independent runs, whatever the scale of the weights or the length of the
-training. A checkpoint that did not move from the start at all has no move to compare
-with; it is reported as identical to the start (ratio 0) when equal to it.
+over the convolution and linear weights (the shortcuts' too), with :math:`s` the start,
+counting only the coordinates where the checkpoint's weight is not zero: pruning puts
+every student's zeros at nearly the same places, and that shared step must not make two
+independent runs look alike. A copy is at 0; independent moves of equal length in
+independent directions are sqrt(2) apart. Honest runs of the course are not
+fully independent (same start, same recipe), so the threshold of the class report is to
+be measured on independent runs of the course's rows (the reproduction's extra seeds).
+A checkpoint that did not move from the start at all has no move to compare with: two
+such checkpoints are at 0 when equal, infinitely far apart otherwise.
 
 Comparing a whole class pair by pair on full state dicts would hold every checkpoint in
 memory; :func:`weight_sketch` reduces each move to a fixed-length count sketch whose
@@ -60,8 +65,9 @@ def moved_weights(
     """The move ``state - start`` of every multi-dimensional weight both hold, flattened.
 
     Only ``*.weight`` tensors of two or more dimensions count (convolutions and linear
-    layers, the weights that training and pruning change); they are concatenated in
-    sorted key order, in float64.
+    layers, the weights that training and pruning change), and only where ``state`` is
+    not zero (a pruned weight's move is the shared pruning step, not training); they are
+    concatenated in sorted key order, in float64, zeros where ``state`` is zero.
 
     Raises
     ------
@@ -81,7 +87,8 @@ def moved_weights(
             raise ValueError(
                 f"{key}: shape {list(state[key].shape)}, the start has {list(start[key].shape)}"
             )
-        parts.append((state[key].double() - start[key].double()).flatten())
+        weight = state[key].double()
+        parts.append(((weight - start[key].double()) * (weight != 0)).flatten())
     return torch.cat(parts)
 
 

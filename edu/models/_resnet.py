@@ -62,16 +62,24 @@ def _conv_bn(
     return nn.Sequential(nn.Sequential(unit))
 
 
-def _check_inner_channels(widths: Sequence[int] | None, num_blocks: int) -> list[int] | None:
-    """The blocks' inner widths as a list, once there is one positive integer per block."""
+def _check_inner_channels(widths: Sequence[int] | None, blocks_per_stage: int) -> list[int] | None:
+    """The blocks' inner widths as a list, once each is an integer from 1 to its stage's width.
+
+    Pruning only narrows a block: a width above the stage's would be a wider network,
+    never the result of removing channels.
+    """
     if widths is None:
         return None
     widths = list(widths)
-    if len(widths) != num_blocks:
-        raise ValueError(f"inner_channels needs one width per block ({num_blocks}), got {widths}")
-    for width in widths:
-        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-            raise ValueError(f"every inner width must be an integer >= 1, got {widths}")
+    limits = [width for width in _STAGE_CHANNELS for _ in range(blocks_per_stage)]
+    if len(widths) != len(limits):
+        raise ValueError(f"inner_channels needs one width per block ({len(limits)}), got {widths}")
+    for width, limit in zip(widths, limits, strict=True):
+        if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= limit:
+            raise ValueError(
+                f"every inner width must be an integer from 1 to its stage's width {limits}, "
+                f"got {widths}"
+            )
     return widths
 
 
@@ -136,8 +144,8 @@ class ResNetCIFAR(nn.Module):
         :class:`edu.quant.STE`. A notebook passes the student's ``STE``.
     num_classes : int, default 10
     inner_channels : sequence of int, optional
-        The inner width of each block, in order (``3n`` values); default the width
-        of its stage. A channel-pruned model has narrower blocks.
+        The inner width of each block, in order (``3n`` values), each from 1 to the
+        width of its stage (the default). A channel-pruned model has narrower blocks.
 
     Notes
     -----
@@ -168,7 +176,7 @@ class ResNetCIFAR(nn.Module):
                 f"num_layers must be 6n + 2 with n >= 1 (20, 32, ...), got {num_layers}"
             )
         blocks_per_stage = (num_layers - 2) // 6
-        widths = _check_inner_channels(inner_channels, 3 * blocks_per_stage)
+        widths = _check_inner_channels(inner_channels, blocks_per_stage)
         self.num_layers = num_layers
         self.Nbits = Nbits
         self.symmetric = symmetric

@@ -67,9 +67,11 @@ def live_channels(net: ResNetCIFAR) -> list[int]:
 
     A channel whose input slice in the block's second convolution is all zero adds
     nothing to the block's output, whatever its filter and BatchNorm do; group-lasso
-    training (:class:`edu.prune.FilterGroupLasso`) zeroes such groups. Passing the
-    result to :func:`remove_channels` removes exactly the dead channels, and the
-    outputs do not change. At least one channel per block is counted as live.
+    training (:class:`edu.prune.FilterGroupLasso`) zeroes such groups, the filter
+    with the slice. Passing the result to :func:`remove_channels`, which ranks by the
+    filter, then removes exactly the dead channels when their filters are zero too (as
+    the group lasso leaves them), and the outputs do not change. At least one channel
+    per block is counted as live.
     """
     state = plain_state_dict(net)
     counts = []
@@ -120,8 +122,10 @@ def remove_channels(
         A new model whose block ``k`` has ``keep[k]`` inner channels: the kept rows of
         the first convolution and of its BatchNorm (weights and running statistics),
         and the kept input slices of the second convolution; every other tensor
-        copied. Same ``Nbits`` and ``symmetric``; its state dict records the widths,
-        so :func:`edu.models.resnet_from_state_dict` rebuilds it from a checkpoint.
+        copied. On the CPU, float32, with the same ``Nbits`` and ``symmetric`` and the
+        reference quantizer (pass another one by rebuilding it with
+        :func:`edu.models.resnet_from_state_dict`); its state dict records the widths,
+        so that function rebuilds it from a checkpoint.
 
     Notes
     -----

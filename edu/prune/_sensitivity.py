@@ -6,8 +6,10 @@ of the weights and many it can spare. A sensitivity scan prunes one layer at a t
 to each of a few sparsities, the others untouched, and measures the accuracy; the
 per-layer sparsities of :func:`sensitivity_sparsities` then spend a total sparsity
 where it costs least (Han et al., 2015, "Learning both Weights and Connections",
-section 4; MIT 6.5940, Lab 1). Scan on held-out training images, not the test set:
-choosing the ratios is a choice of model, and the test set must not make it.
+section 4; MIT 6.5940, Lab 1). Scan on training images, not the test set: choosing the
+ratios is a choice of model, and the test set must not make it. (The pretrained model
+has seen those images, so the scan measures how pruning hurts its fit; the layers rank
+alike, and the test set stays untouched.)
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def sensitivity_scan(
         A model with plain weights; every layer is restored after its scan, so ``net``
         ends as it started.
     loader : iterable of (x, y)
-        The images to measure on (held-out training images).
+        The images to measure on (training images, not the test set).
     sparsities : sequence of float
         Percentages in [0, 100], tried in increasing order.
     device : torch.device or str
@@ -125,7 +127,8 @@ def sensitivity_sparsities(scan: SensitivityScan, total: float) -> dict[str, flo
     -------
     dict of str to float
         Per layer, a sparsity of the scan (or 0). Their weighted total is at least
-        ``total``; it exceeds it by at most one layer's step of the scan.
+        ``total``, and may exceed it: every layer goes as far as the tolerance allows,
+        so layers that lose nothing at any scanned sparsity take the largest one.
 
     Raises
     ------

@@ -235,3 +235,49 @@ def test_sketches_cover_the_checkpoints_that_read(checkpoints, pruned):
     moved = float(moved_weights(pruned.state_dict(), start).norm())
     assert sketches["lab2_finetune_70"]["move_norm"] == pytest.approx(moved)
     assert sketches["lab3_qat_4bit"]["move_norm"] == 0.0  # the pretrained model, unmoved
+
+
+def test_is_a_model_of_other_widths_refused_unbuilt(tmp_path, make_policy):
+    """A narrower (channel-pruned) or zero-padded wider ResNet-20 is not the homework's
+    model: is it refused by its shapes before any model is built?"""
+    from edu.prune import remove_channels
+
+    narrow = remove_channels(pretrained_resnet20(), 0.5).state_dict()
+    wide = dict(pretrained_resnet20().state_dict())
+    block = "body_op.0.conv1.0"
+    wide[f"{block}.conv.weight"] = torch.zeros(64, 16, 3, 3)  # 4x the channels, all zero
+    files = {"lab2_finetune_70.pt": _saved(narrow), "lab2_global_iterative_70.pt": _saved(wide)}
+    checkpoints, readers = _checkpoints(files, tmp_path, make_policy)
+    try:
+        with pytest.raises(CheckFailed, match=r"inner widths \[8, 8, 8, 16"):
+            checkpoints.model("lab2_finetune_70")
+        with pytest.raises(CheckFailed, match=r"inner widths \[64, 16"):
+            checkpoints.model("lab2_global_iterative_70")
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def test_are_weights_stored_on_their_grid_refused_as_quantization_aware(
+    lab3_checks, tmp_path, make_policy, monkeypatch
+):
+    """The pretrained model quantized and stored as it is: the same model quantized or
+    not (a gain of 0 by construction). Is it refused, whatever the accuracy?"""
+    from edu.models import resnet_from_state_dict
+
+    net = resnet_from_state_dict(pretrained_resnet20().state_dict(), Nbits=4)
+    on_grid = net.state_dict()
+    with torch.no_grad():
+        for name, layer in prunable_layers(net):
+            if hasattr(layer, "quantized_weight"):
+                on_grid[f"{name}.weight"] = layer.quantized_weight().clone()
+    checkpoints, readers = _checkpoints(
+        {"lab3_qat_4bit.pt": _saved(on_grid)}, tmp_path, make_policy
+    )
+    monkeypatch.setattr(lab3_checks, "min_accuracy", lambda name: 0.0)
+    try:
+        with pytest.raises(CheckFailed, match="already on their 4-bit grid"):
+            lab3_checks._trained_through_quantizer(checkpoints, "lab3_qat_4bit")
+    finally:
+        for reader in readers:
+            reader.close()

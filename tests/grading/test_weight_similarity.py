@@ -111,3 +111,27 @@ def test_a_sketch_survives_its_trip_through_json(start):
     sketch = weight_sketch(_run(start, 1), start)
     again = WeightSketch.from_plain(json.loads(json.dumps(sketch.as_plain())))
     assert again == sketch
+
+
+def test_the_shared_pruning_step_does_not_make_runs_look_alike(start):
+    """Two independent finetunes of the same 70 %-pruned model: the zeros they share are
+    left out, so they stay sqrt(2) apart, not pulled together by the pruning step."""
+    pruned = {}
+    for key, value in start.items():
+        if key.endswith(".weight") and value.dim() >= 2:
+            threshold = value.abs().flatten().kthvalue(int(0.7 * value.numel())).values
+            pruned[key] = value * (value.abs() > threshold)
+        else:
+            pruned[key] = value
+    runs = []
+    for seed in (1, 2):
+        moved = _run(start, seed)
+        runs.append(
+            {
+                k: v * (pruned[k] != 0)
+                if k in pruned and v.dim() >= 2 and k.endswith(".weight")
+                else v
+                for k, v in moved.items()
+            }
+        )
+    assert distance_ratio(runs[0], runs[1], start) == pytest.approx(math.sqrt(2), rel=0.02)

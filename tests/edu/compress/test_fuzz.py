@@ -211,15 +211,18 @@ def test_names_that_imply_a_deep_network_are_checked_on_shapes_only():
         model_from_bytes(_file(_body(*records)))
 
 
-def test_inner_widths_wider_than_any_stage_are_refused():
-    """Is a file whose blocks claim 65 inner channels refused before a model is built?"""
+def test_inner_widths_wider_than_their_stage_are_refused():
+    """Is a file whose first block claims 17 inner channels (its stage has 16) refused
+    before a model is built?"""
     records = [
         partial(
-            write_float, name=f"body_op.{k}.conv1.0.conv.weight", tensor=torch.zeros(65, 1, 1, 1)
+            write_float,
+            name=f"body_op.{k}.conv1.0.conv.weight",
+            tensor=torch.zeros(width, 1, 1, 1),
         )
-        for k in range(3)
+        for k, width in enumerate((17, 32, 64))
     ]
-    with pytest.raises(CompressedFileError, match="exceed the stages' 64 channels"):
+    with pytest.raises(CompressedFileError, match="from 1 to its stage's width"):
         model_from_bytes(_file(_body(*records)))
 
 
