@@ -45,7 +45,9 @@ LIMITS = Limits(
     processes=64,
     output_bytes=4 << 20,  # Lab 1's figures are about 1 MB
 )
-ACCURACY_POINTS = 9  # 2 + 2 + 3 + 2: fail on synthetic data
+DATA_POINTS = 11
+"""Points that fail on synthetic data: the accuracy checks (2 + 2 + 3 + 2) and the two
+Lab 3 level checks (1 + 1), which need the quantization gain measured on CIFAR-10."""
 LAB1 = ["gradient", "hard_threshold", "l1_subgradient", "soft_threshold", "trimmed_soft_threshold"]
 
 
@@ -61,8 +63,10 @@ class _Exit42:
 
 
 def _quantized(state: dict) -> dict:
-    """``state`` with its quantized layers' weights moved to their 4-bit levels: a
-    stand-in for quantization-aware finetuning, which changes the weights it starts from."""
+    """``state`` with its quantized layers' weights moved to their 4-bit levels: they
+    differ from the start, as finetuning's do. Weights stored on their grid show no
+    evidence of quantization-aware training, so the Lab 3 level checks refuse them, as on
+    synthetic data they would anyway (:data:`DATA_POINTS`)."""
     net = resnet_from_state_dict(state, Nbits=4)
     with torch.no_grad():
         for _, layer in quantized_layers(net):
@@ -580,8 +584,9 @@ def test_does_the_solution_get_every_point_but_accuracy(graded_class):
     """Does the full solution earn all autograded points the synthetic data allows?"""
     result = _result(graded_class, "solution")
     failed = [c.name for c in result.checks if not c.passed]
-    assert all(name.endswith("_accuracy") for name in failed), failed
-    assert result.score == result.max_score - ACCURACY_POINTS == 60
+    data = ("test_lab3_qat_4bit_levels", "test_lab3_sparse_qat_4bit_levels")
+    assert all(name.endswith("_accuracy") or name in data for name in failed), failed
+    assert result.score == result.max_score - DATA_POINTS == 58
 
 
 def test_does_the_stub_get_zero(graded_class):
@@ -734,7 +739,7 @@ def test_does_a_hostile_notebook_gain_nothing_and_harm_no_one(graded_class):
     assert after == before  # no submission was touched
     assert (root / "grades.csv").read_text().startswith("student,assignment,")
     solution = grades.results["solution"]
-    assert solution.score == 60
+    assert solution.score == 58
 
 
 def test_does_every_student_appear_in_grades_csv_and_the_gradebook(graded_class):
