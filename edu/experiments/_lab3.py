@@ -18,7 +18,14 @@ from edu.prune import apply_masks, masks_from_nonzeros, sparsity_report
 from edu.quant import count_weight_levels
 from edu.train import load_state_dict
 
-__all__ = ["SPARSE_CANDIDATES", "best_sparse_start", "ptq", "qat", "sparse_qat"]
+__all__ = [
+    "SPARSE_CANDIDATES",
+    "best_sparse_start",
+    "ptq",
+    "qat",
+    "sparse_qat",
+    "sparse_start_run",
+]
 
 SPARSE_CANDIDATES = (
     ("lab2", "finetune-70"),
@@ -32,21 +39,34 @@ its part (d) starts from the better one, so the reference does the same. The spe
 them."""
 
 
+def sparse_start_run(exp: Experiment) -> Experiment:
+    """The run whose Lab 2 models Lab 3 (d) chooses from: ``exp`` itself when it made
+    every row of :data:`SPARSE_CANDIDATES` (an extra seed that ran the homework's Lab 2
+    rows: its Lab 3 (d) then keeps its own zeros, as a student's does), else ``exp.base``.
+    """
+    own = all(
+        (exp.row_dir(lab, row) / ROW_FILE).is_file() and exp.model_path(lab, row).is_file()
+        for lab, row in SPARSE_CANDIDATES
+    )
+    return exp if own else exp.base
+
+
 def best_sparse_start(exp: Experiment) -> tuple[str, str, float]:
     """The 70 %-sparse model of Lab 2 that Lab 3 (d) starts from: the more accurate one.
 
     The spec's Lab 3 (d) starts "from the best 70 %-sparse model of Lab 2"; the
-    candidates are those the homework saves (:data:`SPARSE_CANDIDATES`). Every
-    row of :data:`SPARSE_CANDIDATES` must have finished in ``exp.base`` (the runner
-    checks it before any row runs); ties go to the earlier row.
+    candidates are those the homework saves (:data:`SPARSE_CANDIDATES`), in the run of
+    :func:`sparse_start_run`. Every row of :data:`SPARSE_CANDIDATES` must have finished in
+    ``exp.base`` (the runner checks it before any row runs); ties go to the earlier row.
 
     Returns
     -------
     (lab, row, accuracy)
         The chosen row and its test accuracy, as its ``row.json`` records it.
     """
+    run = sparse_start_run(exp)
     accuracies = {
-        (lab, row): json.loads((exp.base.row_dir(lab, row) / ROW_FILE).read_text())["accuracy"]
+        (lab, row): json.loads((run.row_dir(lab, row) / ROW_FILE).read_text())["accuracy"]
         for lab, row in SPARSE_CANDIDATES
     }
     (lab, row), accuracy = max(accuracies.items(), key=lambda item: item[1])
@@ -93,13 +113,14 @@ def sparse_qat(exp: Experiment, row_dir: Path, *, nbits: int) -> RowResult:
     wherever the mask prunes, and at most :math:`2^N + 1` levels per quantized layer.
     """
     lab, row, accuracy = best_sparse_start(exp)
-    net = exp.model(load_state_dict(exp.base.model_path(lab, row)), Nbits=nbits)
+    run = sparse_start_run(exp)
+    net = exp.model(load_state_dict(run.model_path(lab, row)), Nbits=nbits)
     masks = masks_from_nonzeros(net)
     result = finetune(exp, net, row_dir, after_step=functools.partial(apply_masks, masks=masks))
     details = {
         "nbits": nbits,
         "symmetric": False,
-        "start": {"lab": lab, "row": row, "accuracy": accuracy},
+        "start": {"lab": lab, "row": row, "accuracy": accuracy, "seed": run.settings.seed},
     }
     return RowResult(
         net,

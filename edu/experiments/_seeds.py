@@ -8,7 +8,9 @@ and their sample standard deviation into the main run's record of the row.
 
 An extra seed's rows live in ``<output>/seeds/<seed>/<lab>/<row>/`` (:func:`seed_dir`)
 and start from the main run's rows (:attr:`Experiment.prerequisites`), so that only the
-seed differs.
+seed differs; except Lab 3 (d) when the extra seed made both Lab 2 models it chooses
+from itself (:func:`edu.experiments._lab3.sparse_start_run`): the homework's rows of an
+extra seed are then one independent chain, as a student's are.
 """
 
 from __future__ import annotations

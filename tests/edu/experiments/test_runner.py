@@ -134,7 +134,12 @@ def test_sparse_qat_starts_from_the_more_accurate_70_percent_row(make_experiment
         _set_accuracy(exp, row, 0.9 if row == best else 0.99 if row == "iterative-70" else 0.5)
     run_lab("lab3", exp, ["sparse-qat-4"])
     record = json.loads((exp.row_dir("lab3", "sparse-qat-4") / ROW_FILE).read_text())
-    assert record["details"]["start"] == {"lab": "lab2", "row": best, "accuracy": 0.9}
+    assert record["details"]["start"] == {
+        "lab": "lab2",
+        "row": best,
+        "accuracy": 0.9,
+        "seed": exp.settings.seed,
+    }
     start = load_state_dict(exp.model_path("lab2", best))
     tuned = load_state_dict(exp.model_path("lab3", "sparse-qat-4"))
     for key, weight in start.items():
@@ -159,6 +164,34 @@ def test_an_extra_seed_starts_from_the_main_runs_rows_and_writes_apart(make_expe
     }
     assert not exp.row_dir("lab3", "sparse-qat-2").exists()
     assert not (extra.output_dir / "lab2").exists()
+
+
+def test_an_extra_seed_that_made_its_own_lab2_models_starts_from_them(make_experiment):
+    """When a seed-1 run holds both Lab 2 models Lab 3 (d) chooses from, does its sparse
+    QAT keep those models' zeros (one independent chain, as a student's), not the main
+    run's?"""
+    exp = make_experiment()
+    _lab2_sparse_rows(exp)
+    extra = seed_experiment(exp, 1)
+    run_lab("lab2", extra, ["finetune-70", "global-iterative-70"])
+    _set_accuracy(extra, "finetune-70", 0.9)
+    _set_accuracy(extra, "global-iterative-70", 0.5)
+    own = load_state_dict(extra.model_path("lab2", "finetune-70"))
+    key = "body_op.0.conv1.0.conv.weight"
+    own[key] = torch.roll(own[key], 1, dims=0)  # zeros of its own, unlike the main run's
+    torch.save(own, extra.model_path("lab2", "finetune-70"))
+    report = run_lab("lab3", extra, ["sparse-qat-2"])
+    record = next(r for r in report if r["row"] == "sparse-qat-2")
+    assert record["details"]["start"] == {
+        "lab": "lab2",
+        "row": "finetune-70",
+        "accuracy": 0.9,
+        "seed": 1,
+    }
+    main = load_state_dict(exp.model_path("lab2", "finetune-70"))
+    tuned = load_state_dict(extra.model_path("lab3", "sparse-qat-2"))
+    assert not torch.equal(own[key] == 0, main[key] == 0)
+    assert torch.all(tuned[key][own[key] == 0] == 0)
 
 
 def test_an_extra_seed_without_the_main_runs_rows_is_refused(make_experiment):
