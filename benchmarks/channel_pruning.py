@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from _machine import cpu_model  # benchmarks/, the script's folder
 from torch import nn
 
 from edu.cli.train import WEIGHTS_FILE
@@ -149,7 +150,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     report = {
         "command": shlex.join([Path(sys.executable).name, *sys.argv]),
         "hardware": {
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "nproc": len(os.sched_getaffinity(0)),
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -174,16 +175,6 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     return report
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

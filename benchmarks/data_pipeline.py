@@ -44,6 +44,7 @@ from typing import Any
 
 import torch
 import torchvision
+from _machine import cpu_model  # benchmarks/, the script's folder
 from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
@@ -178,16 +179,8 @@ def _train_step(net: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], None]:
 
 
 def _hardware(device: torch.device) -> dict[str, Any]:
-    model = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": model,
+        "cpu": cpu_model(),
         "nproc": len(os.sched_getaffinity(0)),
         "cpu_count": os.cpu_count(),
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",

@@ -44,6 +44,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _machine import cpu_model  # benchmarks/, the script's folder
+
 from edu.demo import ASSIGNMENT, SAMPLE_SUBMISSIONS, build_course
 from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
 from edu.grading import find_cifar10, grade_course
@@ -165,13 +167,8 @@ def _accuracy_seconds(data_root: str) -> float:
 
 
 def _hardware() -> dict[str, Any]:
-    model = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
     nproc = len(os.sched_getaffinity(0))
-    return {"cpu": model, "nproc": nproc, "python": platform.python_version()}
+    return {"cpu": cpu_model(), "nproc": nproc, "python": platform.python_version()}
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from _machine import cpu_model  # benchmarks/, the script's folder
 from torch import nn
 
 from edu.models import ResNetCIFAR
@@ -108,16 +109,6 @@ def _step_seconds(
     return seconds
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def main(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -158,7 +149,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     report = {
         "command": shlex.join([Path(sys.executable).name, *sys.argv]),
         "hardware": {
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "nproc": len(os.sched_getaffinity(0)),
             "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
             "python": platform.python_version(),

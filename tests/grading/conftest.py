@@ -150,3 +150,16 @@ def make_policy(fast_limits):
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def bad_submissions():
+    """``test_bad_submissions.py`` as a module: its fixture submissions, course builder,
+    synthetic CIFAR-10 and limits, for the tests that grade a few of them in a class."""
+    import importlib.util
+
+    path = Path(__file__).with_name("test_bad_submissions.py")
+    spec = importlib.util.spec_from_file_location("_bad_submissions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -11,7 +11,6 @@ the real commands. The tests then read what each left behind.
 
 import csv
 import datetime
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -36,17 +35,6 @@ c.DailyLatePenalty.fraction_per_day = 0.25
 """
 
 
-def _bad_submissions():
-    path = Path(__file__).with_name("test_bad_submissions.py")
-    spec = importlib.util.spec_from_file_location("_bad_submissions", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BAD = _bad_submissions()
-
-
 def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     command = [str(Path(sys.executable).with_name("nbgrader")), *args]
     completed = subprocess.run(
@@ -68,15 +56,15 @@ def _manual_grade(course: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def week(tmp_path_factory, repo, solution_notebooks):
+def week(tmp_path_factory, repo, solution_notebooks, bad_submissions):
     """The course after the whole week (module docstring), and what each step returned."""
     import os
 
-    data = str(BAD._synthetic_cifar10(tmp_path_factory.mktemp("cifar10")))
+    data = str(bad_submissions._synthetic_cifar10(tmp_path_factory.mktemp("cifar10")))
     os.environ.setdefault("EDU_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     course = tmp_path_factory.mktemp("course")
     exchange = tmp_path_factory.mktemp("exchange")
-    BAD.make_course(course, repo, solution_notebooks, list(TIMESTAMPS))
+    bad_submissions.make_course(course, repo, solution_notebooks, list(TIMESTAMPS))
     (course / "nbgrader_config.py").write_text(CONFIG.format(exchange=str(exchange)))
     for student, timestamp in TIMESTAMPS.items():
         folder = course / "submitted" / student / "homework"
@@ -84,7 +72,7 @@ def week(tmp_path_factory, repo, solution_notebooks):
         (folder / "submission_secret.txt").write_text(f"secret-of-{student}")
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         gradebook.update_or_create_assignment("homework", duedate=DUE)
-    options = dict(limits=BAD.LIMITS, data_root=data, progress=False, stream=None)
+    options = dict(limits=bad_submissions.LIMITS, data_root=data, progress=False, stream=None)
     first = grade_course(course, "homework", **options)
     _manual_grade(course)
     regraded = grade_course(course, "homework", students=["solution"], force=True, **options)

@@ -9,51 +9,37 @@ submissions are skipped, and that ``students=[...]`` regrades exactly one.
 """
 
 import concurrent.futures
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from edu.grading import Limits, grade_course
+from edu.grading import grade_course
 
 pytestmark = pytest.mark.slow
 
 STUDENTS = ["solution", "stub", "kernel_crash"]
 
 
-def _bad_submissions():
-    """The fixture submissions of test_bad_submissions.py (one table for both tests)."""
-    path = Path(__file__).with_name("test_bad_submissions.py")
-    spec = importlib.util.spec_from_file_location("_bad_submissions", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BAD = _bad_submissions()
-LIMITS: Limits = BAD.LIMITS
-
-
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
+def data(tmp_path_factory, bad_submissions):
     import os
 
-    root = BAD._synthetic_cifar10(tmp_path_factory.mktemp("cifar10"))
+    root = bad_submissions._synthetic_cifar10(tmp_path_factory.mktemp("cifar10"))
     os.environ.setdefault("EDU_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     return str(root)
 
 
 @pytest.fixture(scope="module")
-def courses(tmp_path_factory, repo, solution_notebooks, data):
+def courses(tmp_path_factory, repo, solution_notebooks, data, bad_submissions):
     parallel = tmp_path_factory.mktemp("parallel")
-    BAD.make_course(parallel, repo, solution_notebooks, STUDENTS)
+    bad_submissions.make_course(parallel, repo, solution_notebooks, STUDENTS)
     serial = tmp_path_factory.mktemp("serial")
     shutil.copytree(parallel, serial, dirs_exist_ok=True)
     cluster = tmp_path_factory.mktemp("cluster")
     shutil.copytree(parallel, cluster, dirs_exist_ok=True)
-    options = dict(limits=LIMITS, data_root=data, progress=False, stream=None)
+    options = dict(limits=bad_submissions.LIMITS, data_root=data, progress=False, stream=None)
     two = grade_course(parallel, "homework", jobs=2, **options)
     one = grade_course(serial, "homework", jobs=1, **options)
     return parallel, serial, two, one, options, cluster
