@@ -395,7 +395,8 @@ def _exit_like(result: int) -> None:
     if result >= 0:
         os._exit(result)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    signal.signal(-result, signal.SIG_DFL)
+    if -result not in (signal.SIGKILL, signal.SIGSTOP):  # those two have no handler to reset
+        signal.signal(-result, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [-result])
     os.kill(os.getpid(), -result)
     os._exit(128 - result)

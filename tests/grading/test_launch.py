@@ -49,6 +49,15 @@ def test_is_a_segfault_reported_as_sigsegv(policy, tmp_path, run_sandboxed):
     assert returncode == -signal.SIGSEGV
 
 
+def test_is_a_sigkill_reported_as_sigkill(policy, tmp_path, run_sandboxed):
+    """Does a command killed by SIGKILL (which no handler can catch) show as SIGKILL,
+    with nothing on stderr from the launcher itself?"""
+    code = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    returncode, _, err = run_sandboxed(policy, tmp_path / "s", code)
+    assert returncode == -signal.SIGKILL
+    assert "Traceback" not in err
+
+
 def test_does_huge_output_stop_at_the_file_size_limit(policy, tmp_path, run_sandboxed):
     """Does printing without end stop at the file size limit, the output file capped?
 
