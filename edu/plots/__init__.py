@@ -4,7 +4,13 @@
 - ``_compression``: per-layer pruning sensitivity, file size against accuracy.
 """
 
-from edu.plots._compression import FrontierPoint, plot_frontier, plot_sensitivity
+from edu.plots._compression import (
+    FRONTIER_MAX_DROP,
+    FRONTIER_MIN_RATIO,
+    FrontierPoint,
+    plot_frontier,
+    plot_sensitivity,
+)
 from edu.plots._lab1 import (
     LOSS_FLOOR,
     plot_loss_family,
@@ -15,6 +21,8 @@ from edu.plots._lab1 import (
 )
 
 __all__ = [
+    "FRONTIER_MAX_DROP",
+    "FRONTIER_MIN_RATIO",
     "LOSS_FLOOR",
     "FrontierPoint",
     "plot_frontier",

@@ -12,7 +12,20 @@ from matplotlib.figure import Figure
 
 from edu.prune import SensitivityScan
 
-__all__ = ["FrontierPoint", "plot_frontier", "plot_sensitivity"]
+__all__ = [
+    "FRONTIER_MAX_DROP",
+    "FRONTIER_MIN_RATIO",
+    "FrontierPoint",
+    "plot_frontier",
+    "plot_sensitivity",
+]
+
+FRONTIER_MAX_DROP = 0.01
+"""The course's target for a compressed model: at most this much test accuracy below the
+float model..."""
+
+FRONTIER_MIN_RATIO = 15.0
+"""...in a file at least this many times smaller than the float model's float32 state dict."""
 
 
 def plot_sensitivity(scan: SensitivityScan) -> Figure:
@@ -56,8 +69,9 @@ def plot_frontier(
 ) -> Figure:
     """Test accuracy against compressed file size (log scale), with the targets drawn.
 
-    The dotted lines mark the issue's target region: within 1 point of the float
-    model, at least 15x smaller than its float32 state dict.
+    The dotted lines mark the course's target region: within :data:`FRONTIER_MAX_DROP`
+    of the float model's accuracy, at least :data:`FRONTIER_MIN_RATIO` times smaller
+    than its float32 state dict.
     """
     figure = Figure(figsize=(7.0, 4.4), layout="constrained")
     ax = figure.add_subplot()
@@ -70,8 +84,8 @@ def plot_frontier(
             xytext=(3, 2),
             textcoords="offset points",
         )
-    ax.axhline(100 * float_accuracy - 1, color="0.5", linestyle=":", linewidth=1)
-    ax.axvline(float32_bytes / 15 / 1024, color="0.5", linestyle=":", linewidth=1)
+    ax.axhline(100 * (float_accuracy - FRONTIER_MAX_DROP), color="0.5", linestyle=":", linewidth=1)
+    ax.axvline(float32_bytes / FRONTIER_MIN_RATIO / 1024, color="0.5", linestyle=":", linewidth=1)
     ax.set_xscale("log")
     ax.set_xlabel("compressed file (KiB, log scale)")
     ax.set_ylabel("test accuracy (%)")
