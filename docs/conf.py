@@ -5,10 +5,9 @@ Build (warnings are errors; nothing is fetched from the network)::
     .venv/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 The local extensions in ``_ext/`` make the figures by calling ``edu`` at build time
-(``edu_figures``), render the lab result tables and the size-accuracy frontier from ``results/`` (``edu_results``,
-``edu_frontier``), collapse the
-exercises' solutions (``edu_solution``) and serve MathJax from the build itself
-(``offline_mathjax``).
+(``edu_figures``), render the lab result tables and the size-accuracy frontier from
+``results/`` (``edu_results``, ``edu_frontier``), collapse the exercises' solutions
+(``edu_solution``) and serve MathJax from the build itself (``offline_mathjax``).
 """
 
 from __future__ import annotations
