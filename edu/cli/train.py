@@ -61,6 +61,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="onecycle",
         help="learning-rate schedule, stepped every batch",
     )
+    parser.add_argument(
+        "--average-from",
+        type=_common.positive_int,
+        default=None,
+        metavar="EPOCH",
+        help="average the weights at the end of every epoch from EPOCH (counted from 1) on, "
+        "and save the average, its BatchNorm statistics recomputed (stochastic weight "
+        "averaging; pair it with a constant --schedule)",
+    )
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (Nesterov)")
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--seed", type=int, default=0)
@@ -89,6 +98,7 @@ _RUN_DEFINING = (
     "seed",
     "init",
     "keep_mask",
+    "average_from",
     "limit_train",
     "limit_test",
 )
@@ -147,8 +157,12 @@ def run_train(args: argparse.Namespace) -> int:
         args=run_args,
         mixed_precision=device.type == "cuda",
         progress=not args.no_progress,
+        average_from=None if args.average_from is None else args.average_from - 1,
     )
     final = result.final
+    weights = {k: v.cpu() for k, v in net.state_dict().items()}
+    if result.average is not None:
+        weights = result.average.state
     meta = {
         "command": run_args["command"],
         "args": run_args,
@@ -166,15 +180,25 @@ def run_train(args: argparse.Namespace) -> int:
         "best_test_accuracy": result.best_accuracy,
         "best_epoch": result.best_epoch,
     }
-    save_checkpoint(
-        args.output_dir / "model.pt",
-        {"state_dict": {k: v.cpu() for k, v in net.state_dict().items()}, "meta": meta},
-    )
+    if result.average is not None:  # the saved weights are the average's
+        meta |= {
+            "last_epoch_test_accuracy": final["test_accuracy"],
+            "last_epoch_test_loss": final["test_loss"],
+            "averaged_epochs": result.average.epochs,
+            "test_accuracy": result.average.test_accuracy,
+            "test_loss": result.average.test_loss,
+        }
+    save_checkpoint(args.output_dir / "model.pt", {"state_dict": weights, "meta": meta})
     _common.write_json(args.output_dir / "metrics.json", {"meta": meta, "history": result.history})
     print(
         f"final test accuracy {final['test_accuracy']:.4f} (loss {final['test_loss']:.4f}); "
         f"best {result.best_accuracy:.4f} at epoch {result.best_epoch}"
     )
+    if result.average is not None:
+        print(
+            f"saved the average of the last {result.average.epochs} epochs: test accuracy "
+            f"{result.average.test_accuracy:.4f} (loss {result.average.test_loss:.4f})"
+        )
     print(f"outputs in {args.output_dir.resolve()}")
     return 0
 

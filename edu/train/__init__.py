@@ -8,13 +8,14 @@ from edu.train._checkpoint import (
     save_checkpoint,
 )
 from edu.train._finetune import finetune_after_prune
-from edu.train._fit import FitResult, fit
+from edu.train._fit import AveragedWeights, FitResult, fit
 from edu.train._loops import EpochResult, evaluate, train_one_epoch
 from edu.train._optim import SCHEDULES, make_scheduler, make_sgd
 from edu.train._runtime import resolve_device, seed_everything
 
 __all__ = [
     "SCHEDULES",
+    "AveragedWeights",
     "CheckpointError",
     "EpochResult",
     "FitResult",

@@ -10,6 +10,13 @@ or runs quantization-aware training:
 
 An epoch of training written elsewhere (a student's ``finetune_after_prune``) can
 replace the default one through ``train_epoch``; the loop around it stays the same.
+
+With ``average_from``, the loop also keeps the average of the weights at the end of
+every epoch from that one on (stochastic weight averaging, Izmailov et al., 2018, with
+:class:`torch.optim.swa_utils.AveragedModel`): an average of the points a constant or
+cyclic learning rate visits lies nearer the middle of a wide minimum than any of them,
+and often generalizes better. Its BatchNorm statistics are computed afresh at the end,
+with one pass over the training data (:func:`torch.optim.swa_utils.update_bn`).
 """
 
 from __future__ import annotations
@@ -25,12 +32,13 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
+from torch.optim import swa_utils
 
 from edu.prune import plain_state_dict
 from edu.train._checkpoint import load_checkpoint, save_checkpoint
 from edu.train._loops import evaluate, train_one_epoch
 
-__all__ = ["FitResult", "fit"]
+__all__ = ["AveragedWeights", "FitResult", "fit"]
 
 
 @dataclass
@@ -41,11 +49,22 @@ class FitResult:
     best_accuracy: float = float("nan")
     best_epoch: int = -1
     best_state: dict[str, torch.Tensor] | None = None
+    average: AveragedWeights | None = None
 
     @property
     def final(self) -> dict[str, float]:
         """The last epoch's row of the history."""
         return self.history[-1]
+
+
+@dataclass
+class AveragedWeights:
+    """The average of the weights of the last ``epochs`` epochs, with its test result."""
+
+    state: dict[str, torch.Tensor]
+    epochs: int
+    test_accuracy: float
+    test_loss: float
 
 
 def _cpu_state(net: nn.Module) -> dict[str, torch.Tensor]:
@@ -75,6 +94,7 @@ def fit(
     progress: bool = True,
     log: Callable[[str], None] | None = print,
     train_epoch: Callable[[nn.Module, int], object] | None = None,
+    average_from: int | None = None,
 ) -> FitResult:
     """Train ``net`` for ``epochs`` epochs, evaluating on ``test_loader`` after each.
 
@@ -106,6 +126,11 @@ def fit(
         optimizer (and the scheduler, which is then not stepped here) itself. When it
         returns an object with ``loss`` and ``accuracy``, they are the epoch's
         ``train_loss`` and ``train_accuracy``; otherwise the history has none.
+    average_from : int, optional
+        Average the weights at the end of every epoch from this one on (0-based; see
+        the module docstring); the result's ``average`` holds the average, its
+        BatchNorm statistics recomputed on ``train_loader``, and its test accuracy.
+        The running average is checkpointed with the rest.
 
     Returns
     -------
@@ -121,9 +146,12 @@ def fit(
         raise ValueError("after_step and scheduler apply to the default epoch, not train_epoch")
     device = torch.device(device)
     result = FitResult()
+    averaged = None if average_from is None else swa_utils.AveragedModel(net)
     start_epoch = 0
     if resume and checkpoint_path is not None and Path(checkpoint_path).exists():
-        start_epoch = _restore(checkpoint_path, net, optimizer, scheduler, generator, result)
+        start_epoch = _restore(
+            checkpoint_path, net, optimizer, scheduler, generator, result, averaged
+        )
         if log:
             log(f"resumed from {checkpoint_path} after epoch {start_epoch}")
     for epoch in range(start_epoch, epochs):
@@ -145,6 +173,8 @@ def fit(
         else:
             train = train_epoch(net, epoch)
         test = evaluate(net, test_loader, device=device)
+        if averaged is not None and epoch >= average_from:
+            averaged.update_parameters(net)
         row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"]}
         trained = ""
         if hasattr(train, "loss") and hasattr(train, "accuracy"):
@@ -180,9 +210,35 @@ def fit(
                     "best_state": result.best_state,
                     "generator_state": generator.get_state() if generator is not None else None,
                     "args": dict(args or {}),
+                    "average": (
+                        {k: v.detach().cpu() for k, v in averaged.state_dict().items()}
+                        if averaged is not None
+                        else None
+                    ),
                 },
             )
+    if averaged is not None and int(averaged.n_averaged) > 0:
+        result.average = _finish_average(averaged, train_loader, test_loader, device)
+        if log:
+            log(
+                f"average of the last {result.average.epochs} epochs: test loss "
+                f"{result.average.test_loss:.4f} acc {result.average.test_accuracy:.4f}"
+            )
     return result
+
+
+def _finish_average(
+    averaged: swa_utils.AveragedModel,
+    train_loader: Iterable,
+    test_loader: Iterable,
+    device: torch.device,
+) -> AveragedWeights:
+    """The average with BatchNorm statistics of its own (one pass over the training
+    data, as the average was never run), evaluated on the test data."""
+    model = averaged.module
+    swa_utils.update_bn(train_loader, model, device=device)
+    test = evaluate(model, test_loader, device=device)
+    return AveragedWeights(_cpu_state(model), int(averaged.n_averaged), test.accuracy, test.loss)
 
 
 def _restore(
@@ -192,6 +248,7 @@ def _restore(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None,
     generator: torch.Generator | None,
     result: FitResult,
+    averaged: swa_utils.AveragedModel | None,
 ) -> int:
     """Load a checkpoint written by :func:`fit` into the live objects; return its epoch."""
     if any(parametrize.is_parametrized(module) for module in net.modules()):
@@ -211,4 +268,10 @@ def _restore(
     result.best_accuracy = float(state["best_accuracy"])
     result.best_epoch = int(state["best_epoch"])
     result.best_state = state.get("best_state")
+    if averaged is not None:
+        if state.get("average") is None:
+            raise ValueError(
+                f"cannot resume {checkpoint_path} with weight averaging: it was written without it"
+            )
+        averaged.load_state_dict(state["average"])
     return int(state["epoch"])

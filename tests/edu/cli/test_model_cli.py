@@ -46,6 +46,25 @@ def test_train_writes_weights_metadata_and_resumes(data_root, tmp_path, capsys, 
     assert set(load_checkpoint(out / "model.pt")) >= {"state_dict", "meta"}
 
 
+def test_train_with_averaging_saves_the_average(data_root, weights, tmp_path, capsys):
+    """Does `--average-from 2` save the average of epochs 2 and 3 of a finetuning run,
+    with its own test accuracy beside the last epoch's in the metadata?"""
+    out = tmp_path / "run"
+    command = ["train", "--init", str(weights), "--epochs", "3", "--average-from", "2"]
+    command += ["--schedule", "constant", "--lr", "0.01", "--batch-size", "16"]
+    command += [*_data(data_root), "--output-dir", str(out), "--no-progress"]
+    assert main(command) == 0
+    assert "saved the average of the last 2 epochs" in capsys.readouterr().out
+    saved = load_checkpoint(out / "model.pt")
+    meta = saved["meta"]
+    assert meta["averaged_epochs"] == 2
+    history = json.loads((out / "metrics.json").read_text())["history"]
+    assert meta["last_epoch_test_accuracy"] == history[-1]["test_accuracy"]
+    last = load_checkpoint(out / "checkpoint.pt")["model"]
+    key = "final_fc.linear.weight"
+    assert not torch.equal(saved["state_dict"][key], last[key])
+
+
 def test_resume_with_other_arguments_is_refused(data_root, tmp_path, capsys):
     """Is resuming a checkpoint with a different --epochs an error naming the change?"""
     out = tmp_path / "run"

@@ -110,3 +110,73 @@ def test_masked_finetuning_checkpoints_hold_plain_weights(tmp_path):
     bare = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 3))
     bare.load_state_dict(state["model"])
     assert (bare[0].weight == 0).float().mean() >= 0.5
+
+
+def _averaged_run(tmp_path, epochs, resume, snapshots=None):
+    """A small net with BatchNorm, its weights averaged from the second epoch on;
+    ``snapshots`` collects the weights at the start of every epoch."""
+    generator = seed_everything(0)
+    data = torch.Generator().manual_seed(123)
+    x = torch.randn(64, 20, generator=data)
+    y = torch.randint(0, 3, (64,), generator=data)
+    net = nn.Sequential(nn.Linear(20, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+
+    def snapshot(epoch, model):
+        if snapshots is not None:
+            snapshots.append({k: v.detach().clone() for k, v in model.named_parameters()})
+
+    result = fit(
+        net,
+        optimizer,
+        _ShuffledBatches(x, y, 8, generator),
+        [(x, y)],
+        epochs=epochs,
+        before_epoch=snapshot,
+        checkpoint_path=tmp_path / "checkpoint.pt",
+        resume=resume,
+        generator=generator,
+        progress=False,
+        log=None,
+        average_from=1,
+    )
+    return net, result, x
+
+
+def test_the_average_is_the_mean_of_the_epochs_end_weights(tmp_path):
+    """Are the averaged weights the plain mean of the weights at the end of epochs 2 to 4,
+    and are its BatchNorm statistics those of the average run over the training data?"""
+    snapshots = []
+    net, result, x = _averaged_run(tmp_path, epochs=4, resume=False, snapshots=snapshots)
+    ends = [*snapshots[2:], {k: v.detach() for k, v in net.named_parameters()}]
+    assert result.average.epochs == 3
+    for key in ends[0]:
+        expected = torch.stack([end[key] for end in ends]).mean(0)
+        torch.testing.assert_close(result.average.state[key], expected)
+    average = nn.Sequential(nn.Linear(20, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+    average.load_state_dict(result.average.state)
+    with torch.no_grad():
+        features = average[0](x)  # the batches cover the data once, in equal sizes
+    torch.testing.assert_close(average[1].running_mean, features.mean(0))
+    assert result.average.test_loss != result.final["test_loss"]
+
+
+def test_a_resumed_average_equals_the_uninterrupted_one(tmp_path):
+    """Is the running average checkpointed, so that a resumed run averages the same
+    epochs to the same weights?"""
+    _, straight, _ = _averaged_run(tmp_path / "a", epochs=4, resume=False)
+    _averaged_run(tmp_path / "b", epochs=2, resume=False)
+    _, resumed, _ = _averaged_run(tmp_path / "b", epochs=4, resume=True)
+    assert resumed.average.epochs == straight.average.epochs == 3
+    for key, value in straight.average.state.items():
+        assert torch.equal(value, resumed.average.state[key]), key
+
+
+def test_averaging_cannot_resume_a_run_that_did_not_average(tmp_path):
+    from edu.train import save_checkpoint
+
+    _averaged_run(tmp_path, epochs=2, resume=False)
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    save_checkpoint(tmp_path / "checkpoint.pt", {**state, "average": None})
+    with pytest.raises(ValueError, match="written without it"):
+        _averaged_run(tmp_path, epochs=4, resume=True)
