@@ -122,7 +122,8 @@ def test_sparse_qat_keeps_zeros_and_level_budget(smoke, nbits):
     accuracies = [_accuracy(smoke, "lab2", row) for row in candidates]
     best = candidates[accuracies.index(max(accuracies))]
     record = json.loads((smoke / "lab3" / f"sparse-qat-{nbits}" / "row.json").read_text())
-    assert record["details"]["start"] == {"lab": "lab2", "row": best, "accuracy": max(accuracies)}
+    expected = {"lab": "lab2", "row": best, "accuracy": max(accuracies), "seed": 0}
+    assert record["details"]["start"] == expected
     start = _layer_weights(_state(smoke / "lab2" / best / "model.pt"))
     state = _state(smoke / "lab3" / f"sparse-qat-{nbits}" / "model.pt")
     for name, weight in _layer_weights(state).items():
