@@ -26,7 +26,7 @@ from typing import Any
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
-from table_nodes import table_node
+from table_nodes import paragraph_node, table_node
 
 from edu.plots import FRONTIER_MAX_DROP, FRONTIER_MIN_RATIO
 
@@ -73,13 +73,6 @@ def frontier_rows(payload: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def _paragraph(*parts: nodes.Node | str) -> nodes.paragraph:
-    paragraph = nodes.paragraph()
-    for part in parts:
-        paragraph += nodes.Text(part) if isinstance(part, str) else part
-    return paragraph
-
-
 class FrontierResults(SphinxDirective):
     """``frontier-results``: the committed frontier's figure and table, or the note that it
     is missing."""
@@ -92,7 +85,7 @@ class FrontierResults(SphinxDirective):
             self.env.note_dependency(str(folder / name))
         if not all((folder / name).is_file() for name in names):
             note = nodes.note()
-            note += _paragraph(
+            note += paragraph_node(
                 "The frontier has not been measured yet. Run ",
                 nodes.literal(text="edu frontier OUTPUT_DIR --checkpoint FLOAT"),
                 " on a finished reproduction, then ",
@@ -115,7 +108,7 @@ class FrontierResults(SphinxDirective):
         command = (folder / "command.txt").read_text().strip()
         return [
             figure,
-            _paragraph(
+            paragraph_node(
                 f"The float model: test accuracy {float_accuracy:.4f}, float32 state dict "
                 f"{float32_bytes:,} bytes. Each model below was written as a compressed "
                 "file, read back and evaluated on the 10,000 test images; in target: within "
@@ -123,7 +116,7 @@ class FrontierResults(SphinxDirective):
                 f"{FRONTIER_MIN_RATIO:g} times smaller."
             ),
             table_node(HEADER, rows, "frontier-results"),
-            _paragraph("Made by ", nodes.literal(text=command), "."),
+            paragraph_node("Made by ", nodes.literal(text=command), "."),
         ]
 
 

@@ -37,7 +37,7 @@ from typing import Any
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective, SphinxRole
-from table_nodes import table_node
+from table_nodes import paragraph_node, table_node
 
 from edu.experiments import LABS
 
@@ -263,13 +263,6 @@ def settings_text(payload: dict[str, Any]) -> str:
     return text + "."
 
 
-def _paragraph(*parts: nodes.Node | str) -> nodes.paragraph:
-    paragraph = nodes.paragraph()
-    for part in parts:
-        paragraph += nodes.Text(part) if isinstance(part, str) else part
-    return paragraph
-
-
 class LabResults(SphinxDirective):
     """``lab-results LAB``: the lab's reproduced table, or the note that it is missing."""
 
@@ -289,7 +282,7 @@ class LabResults(SphinxDirective):
             raise self.error(str(error)) from error
         if results is None:
             note = nodes.note()
-            note += _paragraph(
+            note += paragraph_node(
                 f"The {lab.replace('lab', 'Lab ')} table has not been reproduced yet, so "
                 "only the spec's reference numbers are shown. To fill it in, run ",
                 nodes.literal(text=f"edu reproduce {lab}"),
@@ -307,11 +300,11 @@ class LabResults(SphinxDirective):
                 table_node(ACCURACY_HEADER, accuracy, "lab-results"),
                 table_node(MODEL_HEADER, model, "lab-results"),
             ]
-        made_by = _paragraph("Made by ", nodes.literal(text=results.command), ".")
+        made_by = paragraph_node("Made by ", nodes.literal(text=results.command), ".")
         out: list[nodes.Node] = []
         if results.payload.get("args", {}).get("smoke"):
             warning = nodes.warning()
-            warning += _paragraph(
+            warning += paragraph_node(
                 "These are the numbers of an ",
                 nodes.literal(text="edu reproduce --smoke"),
                 " run (a few hundred images, one epoch): they check that the pipeline "
@@ -320,9 +313,9 @@ class LabResults(SphinxDirective):
             out.append(warning)
         accuracy, model = table_rows(results.payload["rows"])
         out += [
-            _paragraph("Test accuracy, beside the spec's:"),
+            paragraph_node("Test accuracy, beside the spec's:"),
             table_node(ACCURACY_HEADER, accuracy, "lab-results"),
-            _paragraph(
+            paragraph_node(
                 "What each row is, its total sparsity, its levels (the most distinct "
                 "weight values of any quantized layer), its finetuning epochs (the best "
                 "one in brackets) and the checks of its saved weights:"
@@ -332,7 +325,7 @@ class LabResults(SphinxDirective):
         seeds = seed_rows(results.payload["rows"])
         if seeds:
             out += [
-                _paragraph(
+                paragraph_node(
                     "Rows run again with other seeds (the data order and augmentation "
                     "of finetuning), so that a difference between rows can be told from "
                     "seed noise; the tables above show the first seed:"
@@ -341,11 +334,11 @@ class LabResults(SphinxDirective):
             ]
         out += [
             made_by,
-            _paragraph(settings_text(results.payload)),
+            paragraph_node(settings_text(results.payload)),
         ]
         header, layers = layer_sparsity(results.markdown)
         if layers:
-            out.append(_paragraph("Sparsity of every prunable layer, for the sparse rows:"))
+            out.append(paragraph_node("Sparsity of every prunable layer, for the sparse rows:"))
             out += [table_node(h, cells, "lab-layers") for h, cells in layer_tables(header, layers)]
         return out
 

@@ -1,4 +1,5 @@
-"""Docutils table nodes from plain cells, shared by the directives that render tables."""
+"""Docutils table and paragraph nodes from plain cells and text, shared by the directives
+that render results."""
 
 from __future__ import annotations
 
@@ -33,3 +34,11 @@ def table_node(header: Sequence[str], rows: Sequence[Sequence[str]], css_class: 
             parent += row
     group += [head, body]
     return table
+
+
+def paragraph_node(*parts: nodes.Node | str) -> nodes.paragraph:
+    """A paragraph of ``parts``: strings become text, nodes (a literal) stay as they are."""
+    paragraph = nodes.paragraph()
+    for part in parts:
+        paragraph += nodes.Text(part) if isinstance(part, str) else part
+    return paragraph

@@ -23,11 +23,17 @@ class _ShuffledBatches:
             yield self.x[index], self.y[index]
 
 
-def _run(tmp_path, epochs, resume):
+def _data():
+    """The seeded training generator and 64 fixed samples of 20 features in 3 classes."""
     generator = seed_everything(0)
     data = torch.Generator().manual_seed(123)
     x = torch.randn(64, 20, generator=data)
     y = torch.randint(0, 3, (64,), generator=data)
+    return generator, x, y
+
+
+def _run(tmp_path, epochs, resume):
+    generator, x, y = _data()
     net = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 3))
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=4 * 8)
@@ -115,10 +121,7 @@ def test_masked_finetuning_checkpoints_hold_plain_weights(tmp_path):
 def _averaged_run(tmp_path, epochs, resume, snapshots=None):
     """A small net with BatchNorm, its weights averaged from the second epoch on;
     ``snapshots`` collects the weights at the start of every epoch."""
-    generator = seed_everything(0)
-    data = torch.Generator().manual_seed(123)
-    x = torch.randn(64, 20, generator=data)
-    y = torch.randint(0, 3, (64,), generator=data)
+    generator, x, y = _data()
     net = nn.Sequential(nn.Linear(20, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
     optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
 
