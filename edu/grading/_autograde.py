@@ -56,7 +56,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import edu
 from edu.grading import _nbgrader_run
+from edu.grading._execute import describe_cell
 from edu.grading._sandbox import SandboxPolicy
 from edu.grading._student import Deadline
 from edu.grading._submission import Submission
@@ -64,6 +66,10 @@ from edu.grading._submission import Submission
 __all__ = ["NotebookAutograde", "autograde"]
 
 _KERNEL_NAME = "python3"
+_EDU_PARENT = str(Path(edu.__file__).resolve().parents[1])
+"""The folder the grader's ``edu`` is imported from, first on the kernel's path: the
+notebooks import the same ``edu`` as the grader, whose folder is in the sandbox's view,
+also where the installed one (an editable install's finder) points elsewhere."""
 _START = threading.Lock()
 
 
@@ -103,7 +109,11 @@ def _write_kernelspec(
     command = policy.command(
         scratch / "kernel",
         [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        env={"OMP_NUM_THREADS": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+        env={
+            "OMP_NUM_THREADS": "1",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "PYTHONPATH": _EDU_PARENT,
+        },
         keep_env=("NBGRADER_EXECUTION",),
         writable=(str(runtime), str(runtime / "kernel.json")),
         name="kernel",
@@ -313,7 +323,7 @@ def _notebook_result(
             message = "nbgrader could not autograde it: " + ((outcome or {}).get("log") or "")
         return NotebookAutograde(name, "failed", message.strip())
     text = path.read_text()
-    notes = [f"cell {i} ran past the cell time limit" for i in _timed_out_cells(text)]
+    notes = [f"{cell} ran past the cell time limit" for cell in _timed_out_cells(text)]
     if outcome.get("stopped"):
         notes.append(outcome["stopped"])
     if outcome.get("output_limit"):
@@ -321,11 +331,12 @@ def _notebook_result(
     return NotebookAutograde(name, "autograded", "; ".join(notes), text, grades[0], grades[1])
 
 
-def _timed_out_cells(text: str) -> list[int]:
-    """Indices of the cells whose execution nbgrader stopped at the cell time limit."""
+def _timed_out_cells(text: str) -> list[str]:
+    """The cells whose execution nbgrader stopped at the cell time limit (as
+    :func:`describe_cell` names them)."""
     cells = json.loads(text).get("cells", [])
     return [
-        index
+        describe_cell(index, cell)
         for index, cell in enumerate(cells)
         if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
     ]

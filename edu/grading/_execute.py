@@ -29,7 +29,25 @@ from traitlets import Dict, Integer, Unicode
 
 from edu.grading._limits import Limits, describe_exit
 
-__all__ = ["SandboxedExecute"]
+__all__ = ["SandboxedExecute", "describe_cell"]
+
+
+def describe_cell(index: int, cell: dict) -> str:
+    """How a message names the notebook's cell ``index`` (0-based) so a student finds it:
+    its position counted from 1 and its nbgrader id, or its first line.
+
+    Examples
+    --------
+    >>> describe_cell(4, {"source": "g = gradient(X, y, w)\\nassert g.shape == (5,)"})
+    'cell 5 (`g = gradient(X, y, w)`)'
+    >>> describe_cell(0, {"source": "", "metadata": {"nbgrader": {"grade_id": "test_a"}}})
+    'cell 1 (`test_a`)'
+    """
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    source = cell.get("source", "")
+    first = "".join(source).strip().splitlines()[0] if "".join(source).strip() else ""
+    name = grade_id or (first[:40] + "..." if len(first) > 40 else first)
+    return f"cell {index + 1} (`{name}`)" if name else f"cell {index + 1}"
 
 
 class SandboxedExecute(Execute):
@@ -70,10 +88,14 @@ class SandboxedExecute(Execute):
         return super().preprocess_cell(cell, resources, index)
 
     def _stop_reason(self, error: Exception) -> str:
-        where = f"cell {self._current}" if self._current is not None else "start-up"
+        where = (
+            describe_cell(self._current, self.nb.cells[self._current])
+            if self._current is not None
+            else "start-up"
+        )
         returncode = self._kernel.poll() if self._kernel is not None else None
         if returncode is not None:
-            return describe_exit(returncode, Limits(**self.limits), f"the notebook ({where})")
+            return describe_exit(returncode, Limits(**self.limits), f"the notebook at {where}")
         return f"the kernel stopped at {where}: {type(error).__name__}: {error}"
 
     def _mark_not_run(self, nb: NotebookNode, reason: str) -> None:
