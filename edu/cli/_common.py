@@ -122,7 +122,8 @@ def cifar10_loaders(
     """Training and test loaders of CIFAR-10 as the data options of ``args`` say.
 
     ``--limit-train`` / ``--limit-test`` keep the first images, which are class-balanced
-    (the data layer interleaves the classes).
+    (the data layer interleaves the classes); ``--cutout`` (``edu train``'s) masks a
+    square of every training image.
     """
     train = load_cifar10("train", args.data_root, download=args.download)
     train_loader = BatchLoader(
@@ -133,6 +134,7 @@ def cifar10_loaders(
         device=device,
         generator=generator,
         channels_last=True,
+        cutout=getattr(args, "cutout", 0),
         source=train.source,
     )
     return train_loader, cifar10_test_loader(args, device)

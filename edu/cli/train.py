@@ -70,6 +70,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and save the average, its BatchNorm statistics recomputed (stochastic weight "
         "averaging; pair it with a constant --schedule)",
     )
+    parser.add_argument(
+        "--cutout",
+        type=int,
+        default=0,
+        metavar="SIZE",
+        help="mask a SIZE x SIZE square of every training image at a random place (cutout; "
+        "16 on CIFAR-10 in its paper); 0: none",
+    )
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (Nesterov)")
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--seed", type=int, default=0)
@@ -99,6 +107,7 @@ _RUN_DEFINING = (
     "init",
     "keep_mask",
     "average_from",
+    "cutout",
     "limit_train",
     "limit_test",
 )

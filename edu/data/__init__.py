@@ -6,7 +6,8 @@
 - :func:`find_data_root` says where it looks: the ``root`` argument, ``$EDU_DATA_ROOT``,
   then ``~/.cache/edu/data``;
 - :class:`BatchLoader` yields normalized float batches, shuffled with a random crop and
-  flip per image for training, with no per-image Python work;
+  flip per image for training (and, if asked, :func:`cutout`), with no per-image
+  Python work;
 - :func:`take` keeps the first ``n`` images (class-balanced, for smoke runs);
 - :func:`describe_source` names the data a run read by file name and SHA-256, not by
   a path of the machine that ran it.
@@ -22,6 +23,7 @@ from edu.data._cifar10 import (
     CIFAR10Tensors,
     take,
 )
+from edu.data._cutout import cutout
 from edu.data._errors import (
     ClassFoldersError,
     CorruptArchiveError,
@@ -49,6 +51,7 @@ __all__ = [
     "cache_dir",
     "class_interleaved",
     "crop_flip",
+    "cutout",
     "describe_source",
     "find_data_root",
     "load_cifar10",

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from edu.data._cifar10 import CIFAR10_MEAN, CIFAR10_STD
+from edu.data._cutout import cutout as mask_squares
 
 __all__ = ["BatchLoader", "crop_flip"]
 
@@ -111,6 +112,9 @@ class BatchLoader:
         Yield ``x`` in ``torch.channels_last`` memory format (faster convolutions on
         GPUs and recent CPUs).
     padding : int, default 4
+    cutout : int, default 0
+        For ``train``: the side of a square of every image set to the mean, at a random
+        place, after the crop and flip (:func:`edu.data.cutout`); 0 masks nothing.
     mean, std : sequence of float, default CIFAR10_MEAN, CIFAR10_STD
         Per-channel statistics on the 0..1 scale.
     source : str, optional
@@ -139,8 +143,9 @@ class BatchLoader:
     pixels come out as ``-mean / std``, not 0.
 
     Randomness: at the start of each epoch (each ``iter()``) the permutation, the
-    offsets (uniform in ``0..2*padding``, two per image) and the flips (probability
-    1/2) are drawn on the CPU generator, then moved to the device. So the batches depend
+    offsets (uniform in ``0..2*padding``, two per image), the flips (probability
+    1/2) and, with ``cutout``, the squares' centres (uniform over the image) are drawn
+    on the CPU generator, then moved to the device. So the batches depend
     only on the seed, not on the device, and after an epoch the generator's state is
     exactly where the next epoch starts (a checkpointed state resumes it).
 
@@ -165,6 +170,7 @@ class BatchLoader:
         drop_last: bool = False,
         channels_last: bool = False,
         padding: int = 4,
+        cutout: int = 0,
         mean: Sequence[float] = CIFAR10_MEAN,
         std: Sequence[float] = CIFAR10_STD,
         source: str | None = None,
@@ -180,6 +186,8 @@ class BatchLoader:
             )
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, not {batch_size}")
+        if cutout < 0:
+            raise ValueError(f"cutout is the side of a square, >= 0, not {cutout}")
         if seed is not None and generator is not None:
             raise ValueError("give seed or generator, not both")
         if generator is not None and generator.device.type != "cpu":
@@ -200,6 +208,7 @@ class BatchLoader:
         self.drop_last = drop_last
         self.channels_last = channels_last
         self.padding = padding
+        self.cutout = cutout
         self.source = source
         # Per-channel constants, materialized at full image size in the images' memory
         # format: broadcasting a (1, 3, 1, 1) tensor over channels_last data is 6x slower.
@@ -231,8 +240,17 @@ class BatchLoader:
         order = torch.randperm(count, generator=self.generator)
         offsets = torch.randint(0, span, (2, count), generator=self.generator)
         flips = torch.randint(0, 2, (count,), generator=self.generator, dtype=torch.bool)
+        centres = None
+        if self.cutout:  # drawn only then: runs without cutout keep their random stream
+            height, width = self.images.shape[-2:]
+            centres = torch.stack(
+                [
+                    torch.randint(0, height, (count,), generator=self.generator),
+                    torch.randint(0, width, (count,), generator=self.generator),
+                ]
+            ).to(self.device)
         return self._train_batches(
-            order.to(self.device), offsets.to(self.device), flips.to(self.device)
+            order.to(self.device), offsets.to(self.device), flips.to(self.device), centres
         )
 
     def _normalize(self, x: torch.Tensor) -> torch.Tensor:
@@ -244,7 +262,11 @@ class BatchLoader:
             yield self._normalize(x), self.labels[start : start + self.batch_size]
 
     def _train_batches(
-        self, order: torch.Tensor, offsets: torch.Tensor, flips: torch.Tensor
+        self,
+        order: torch.Tensor,
+        offsets: torch.Tensor,
+        flips: torch.Tensor,
+        centres: torch.Tensor | None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             index = order[start : start + self.batch_size]
@@ -255,4 +277,8 @@ class BatchLoader:
                 flips[start : start + self.batch_size],
                 padding=self.padding,
             )
-            yield self._normalize(x), self.labels[index]
+            x = self._normalize(x)
+            if centres is not None:
+                batch = slice(start, start + self.batch_size)
+                x = mask_squares(x, centres[0, batch], centres[1, batch], self.cutout)
+            yield x, self.labels[index]

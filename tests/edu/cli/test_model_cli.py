@@ -74,6 +74,22 @@ def test_resume_with_other_arguments_is_refused(data_root, tmp_path, capsys):
     assert "--epochs 1 -> 3" in capsys.readouterr().err
 
 
+def test_train_with_cutout_records_it_and_trains_otherwise(data_root, tmp_path, capsys):
+    """Does `--cutout 8` change the training of the same seed, stay in the run's record,
+    and refuse a resume without it?"""
+    common = ["train", "--epochs", "1", *_data(data_root), "--batch-size", "16", "--no-progress"]
+    runs = {size: tmp_path / f"cutout-{size}" for size in (0, 8)}
+    for size, out in runs.items():
+        assert main([*common, "--cutout", str(size), "--output-dir", str(out)]) == 0
+    weights = {size: load_checkpoint(out / "model.pt") for size, out in runs.items()}
+    assert weights[8]["meta"]["args"]["cutout"] == 8
+    key = "final_fc.linear.weight"
+    assert not torch.equal(weights[0]["state_dict"][key], weights[8]["state_dict"][key])
+    again = [*common, "--cutout", "0", "--output-dir", str(runs[8]), "--resume"]
+    assert main(again) == 2
+    assert "--cutout 8 -> 0" in capsys.readouterr().err
+
+
 def test_keep_mask_keeps_the_zeros_of_the_init_weights(data_root, weights, tmp_path):
     """With --keep-mask, do pruned weights stay 0 through training (and revive without)?"""
     pruned = tmp_path / "prune"
