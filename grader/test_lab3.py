@@ -228,9 +228,11 @@ def _trained_through_quantizer(checkpoints, name: str) -> None:
     A checkpoint stores the float weights that quantization-aware finetuning trains, and
     their levels are counted as the forward pass quantizes them, so any float model has
     the levels of 4 bits. Weights trained through the quantizer are tuned to their 4-bit
-    values: quantized, they do at least as well as in float. Weights trained in float
-    (the pretrained model, a float finetune) lose accuracy when quantized. The difference
-    is paired on the same images, so its noise is far below that of either accuracy.
+    values: quantized, they do better than in float (by 0.019 to 0.032 in the reference
+    runs). Weights trained in float (the pretrained model, a float finetune) lose accuracy
+    when quantized. ``QUANTIZATION_GAIN`` lies between the two (grader/thresholds.toml).
+    The difference is paired on the same images, so its noise is far below that of either
+    accuracy.
     """
     quantized = [
         m for _, m in prunable_layers(checkpoints.model(name)) if isinstance(m, QuantConv2d)
@@ -249,9 +251,9 @@ def _trained_through_quantizer(checkpoints, name: str) -> None:
     if accuracy - unquantized < QUANTIZATION_GAIN:
         raise CheckFailed(
             f"{name}.pt: on {IMAGES} its weights score {accuracy:.4f} with 4 bits and "
-            f"{unquantized:.4f} in float, a gain of {accuracy - unquantized:+.4f}: they were "
-            "not trained through the quantizer (quantization-aware finetuning tunes them to "
-            f"their 4-bit values, which then gain at least {QUANTIZATION_GAIN} over float)"
+            f"{unquantized:.4f} in float, a gain of {accuracy - unquantized:+.4f}; weights "
+            f"trained through the quantizer gain at least {QUANTIZATION_GAIN}, so these were "
+            "probably not (quantization-aware finetuning tunes them to their 4-bit values)"
         )
 
 

@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--cutout",
-        type=int,
+        type=_common.non_negative_int,
         default=0,
         metavar="SIZE",
         help="mask a SIZE x SIZE square of every training image at a random place (cutout; "
@@ -113,9 +113,15 @@ _RUN_DEFINING = (
 )
 
 
+_ADDED_LATER = {"average_from": None, "cutout": 0}
+"""Run-defining arguments newer than some checkpoints: absent from one, they had the value
+of a run that did not use them."""
+
+
 def check_resumable(checkpoint: Path, args: argparse.Namespace) -> None:
     """Refuse to resume ``checkpoint`` with arguments that define a different run."""
     saved = load_checkpoint(checkpoint).get("args", {})
+    saved = {**_ADDED_LATER, **saved}
     changed = [
         f"--{key.replace('_', '-')} {saved[key]!r} -> {getattr(args, key)!r}"
         for key in _RUN_DEFINING

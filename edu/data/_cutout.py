@@ -5,8 +5,9 @@ with Cutout") mask one ``size`` x ``size`` square per image, centred on a unifor
 random pixel and clipped where it runs past the border (so near a corner less than
 the square is masked), after normalization, so that the masked pixels are 0: the
 per-channel mean. A network can then not rely on any one region of an object; on
-CIFAR-10 they use ``size = 16``. :class:`edu.data.BatchLoader` applies it to a whole
-batch at once (``cutout=``).
+CIFAR-10 they use ``size = 16``. For even sizes the square is their code's; for odd ones
+their code masks ``size - 1`` rows and columns, this one ``size``.
+:class:`edu.data.BatchLoader` applies it to a whole batch at once (``cutout=``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ import torch
 __all__ = ["cutout"]
 
 
-def cutout(x: torch.Tensor, centre_row: torch.Tensor, centre_col: torch.Tensor, size: int):
+def cutout(
+    x: torch.Tensor, centre_row: torch.Tensor, centre_col: torch.Tensor, size: int
+) -> torch.Tensor:
     """Set a ``size`` x ``size`` square of every image to 0, in place, and return ``x``.
+
+    In place because it runs on every training batch, which the loader has just made
+    and nothing else holds.
 
     Parameters
     ----------

@@ -66,10 +66,11 @@ from edu.grading._submission import Submission
 __all__ = ["NotebookAutograde", "autograde"]
 
 _KERNEL_NAME = "python3"
-_EDU_PARENT = str(Path(edu.__file__).resolve().parents[1])
-"""The folder the grader's ``edu`` is imported from, first on the kernel's path: the
-notebooks import the same ``edu`` as the grader, whose folder is in the sandbox's view,
-also where the installed one (an editable install's finder) points elsewhere."""
+_GRADER_EDU = Path(edu.__file__).resolve().parent
+"""The ``edu`` package the grader runs (in the sandbox's view: ``GradingSettings.readable``).
+The kernel imports it through a folder holding only a link to it, first on its path, so
+that the notebooks import the grader's ``edu`` also where the installed one (an editable
+install's finder) points elsewhere, and nothing else beside it becomes importable."""
 _START = threading.Lock()
 
 
@@ -104,7 +105,11 @@ class NotebookAutograde:
 
 
 def _write_kernelspec(
-    scratch: Path, policy: SandboxPolicy, autograded: Path, runtime: Path
+    scratch: Path,
+    policy: SandboxPolicy,
+    autograded: Path,
+    runtime: Path,
+    python_path: Path | None = None,
 ) -> None:
     command = policy.command(
         scratch / "kernel",
@@ -112,7 +117,7 @@ def _write_kernelspec(
         env={
             "OMP_NUM_THREADS": "1",
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-            "PYTHONPATH": _EDU_PARENT,
+            **({"PYTHONPATH": str(python_path)} if python_path is not None else {}),
         },
         keep_env=("NBGRADER_EXECUTION",),
         writable=(str(runtime), str(runtime / "kernel.json")),
@@ -191,10 +196,16 @@ def autograde(
     autograded.mkdir(parents=True)  # the kernel's working folder, made visible to it
     runtime = scratch / "runtime"
     runtime.mkdir()
+    imports = scratch / "imports"  # the kernel's PYTHONPATH: the grader's edu alone
+    imports.mkdir()
+    (imports / "edu").symlink_to(_GRADER_EDU, target_is_directory=True)
     kernel_policy = SandboxPolicy(
-        policy.limits, policy.user, policy.namespaces, (*policy.readable, str(autograded))
+        policy.limits,
+        policy.user,
+        policy.namespaces,
+        (*policy.readable, str(autograded), str(imports)),
     )
-    _write_kernelspec(scratch, kernel_policy, autograded, runtime)
+    _write_kernelspec(scratch, kernel_policy, autograded, runtime, imports)
     spec = {
         "course": str(course),
         "assignment": submission.assignment,

@@ -33,8 +33,21 @@ __all__ = ["SandboxedExecute", "describe_cell"]
 
 
 def describe_cell(index: int, cell: dict) -> str:
-    """How a message names the notebook's cell ``index`` (0-based) so a student finds it:
-    its position counted from 1 and its nbgrader id, or its first line.
+    """How a message names a notebook's cell so that a student finds it.
+
+    Parameters
+    ----------
+    index : int
+        The cell's position in the notebook, from 0 (markdown cells counted: a student
+        counts the cells as they appear).
+    cell : dict
+        The cell (``source`` and, for nbgrader's cells, ``metadata.nbgrader.grade_id``).
+
+    Returns
+    -------
+    str
+        ``cell N (`name`)``: its position from 1 and its nbgrader id, or else its first
+        line (up to 40 characters, backticks dropped); ``cell N`` for an empty cell.
 
     Examples
     --------
@@ -44,8 +57,8 @@ def describe_cell(index: int, cell: dict) -> str:
     'cell 1 (`test_a`)'
     """
     grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-    source = cell.get("source", "")
-    first = "".join(source).strip().splitlines()[0] if "".join(source).strip() else ""
+    lines = "".join(cell.get("source", "")).strip().splitlines()
+    first = lines[0].replace("`", "") if lines else ""
     name = grade_id or (first[:40] + "..." if len(first) > 40 else first)
     return f"cell {index + 1} (`{name}`)" if name else f"cell {index + 1}"
 

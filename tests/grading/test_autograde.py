@@ -26,7 +26,11 @@ pytestmark = pytest.mark.slow
 EDU_SOURCE = Path(edu.__file__).parent  # the kernel reads it: the hidden tests import edu
 NOTEBOOK = "part0_true_false"
 RIGHT = {"1_1": False, "1_2": False, "1_3": True, "1_4": False, "1_5": False}
-WHO = "import os\nprint('kernel uid', os.getuid())"
+WHO = (
+    "import os, edu\nprint('kernel uid', os.getuid())\n"
+    "print('edu from', os.path.realpath(edu.__file__))\n"
+    "print('its PYTHONPATH holds', sorted(os.listdir(os.environ['PYTHONPATH'])))"
+)
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +128,9 @@ def test_are_nbgraders_scores_and_notebook_read_back(submit, course, make_policy
             assert result.grades[f"why_{key}"]["needs_manual_grade"]
         # the kernel ran from this submission's kernelspec (the sandbox), not the stock one
         assert f"kernel uid {expected_uid}" in result.notebook, student
+        # and imported the grader's edu, from a folder that makes nothing else importable
+        assert f"edu from {(EDU_SOURCE / '__init__.py').resolve()}" in result.notebook
+        assert "its PYTHONPATH holds ['edu']" in result.notebook
 
 
 def test_is_the_process_killed_at_the_deadline_with_its_kernel(
@@ -202,3 +209,24 @@ def test_does_the_log_get_the_processs_output(tmp_path):
     process.join(60)
     assert process.exitcode == 1
     assert "KeyError: 'limits'" in log.read_text()
+
+
+def test_are_timed_out_cells_named_as_a_student_finds_them():
+    """Does a cell stopped at the cell time limit come out as its position from 1 with
+    its nbgrader id, or its first line?"""
+    from edu.grading._autograde import _timed_out_cells
+
+    timeout = nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="", traceback=[])
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Lab"),
+        nbformat.v4.new_code_cell("while True:\n    pass", outputs=[timeout]),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell(
+            "check()", outputs=[timeout], metadata={"nbgrader": {"grade_id": "test_x"}}
+        ),
+    ]
+    assert _timed_out_cells(nbformat.writes(notebook)) == [
+        "cell 2 (`while True:`)",
+        "cell 4 (`test_x`)",
+    ]

@@ -39,7 +39,10 @@ def _result(layout, **changes) -> SubmissionResult:
         scores=scores,
         max_scores=dict(layout.autograded),
         checks=checks,
-        problems=("lab1_sparse_regression.ipynb: cell 3 ran past the cell time limit",),
+        problems=(
+            "lab1_sparse_regression.ipynb: cell 4 (`test_soft_threshold`) ran past the cell "
+            "time limit",
+        ),
         notebooks={},
         timestamp="2026-11-20 17:45:00 UTC",
     )
@@ -92,7 +95,7 @@ def test_is_the_page_grouped_with_points_and_messages(layout):
     assert "expected [0.2] got [0.3] &lt;b&gt;" in page
     assert "wrong result" in page
     assert "<code>lab1_discussion</code><span>graded by hand, 5 points</span>" in page
-    assert "cell 3 ran past the cell time limit" in page
+    assert "cell 4 (`test_soft_threshold`) ran past the cell time limit" in page
 
 
 def test_do_test_cells_show_their_checks_in_the_notebook(layout):

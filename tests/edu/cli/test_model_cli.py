@@ -76,7 +76,7 @@ def test_resume_with_other_arguments_is_refused(data_root, tmp_path, capsys):
 
 def test_train_with_cutout_records_it_and_trains_otherwise(data_root, tmp_path, capsys):
     """Does `--cutout 8` change the training of the same seed, stay in the run's record,
-    and refuse a resume without it?"""
+    and refuse a resume without it (also one whose checkpoint predates the option)?"""
     common = ["train", "--epochs", "1", *_data(data_root), "--batch-size", "16", "--no-progress"]
     runs = {size: tmp_path / f"cutout-{size}" for size in (0, 8)}
     for size, out in runs.items():
@@ -88,6 +88,22 @@ def test_train_with_cutout_records_it_and_trains_otherwise(data_root, tmp_path, 
     again = [*common, "--cutout", "0", "--output-dir", str(runs[8]), "--resume"]
     assert main(again) == 2
     assert "--cutout 8 -> 0" in capsys.readouterr().err
+    # a checkpoint from before --cutout existed was a run without it
+    checkpoint = runs[0] / "checkpoint.pt"
+    saved = load_checkpoint(checkpoint)
+    del saved["args"]["cutout"]
+    torch.save(saved, checkpoint)
+    assert main([*common, "--cutout", "16", "--output-dir", str(runs[0]), "--resume"]) == 2
+    assert "--cutout 0 -> 16" in capsys.readouterr().err
+
+
+def test_a_negative_cutout_is_refused_before_anything_is_written(data_root, tmp_path, capsys):
+    """Is `--cutout -1` a usage error that leaves the output folder unwritten?"""
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit):
+        main(["train", "--cutout", "-1", *_data(data_root), "--output-dir", str(out)])
+    assert "must be 0 or a positive integer" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_keep_mask_keeps_the_zeros_of_the_init_weights(data_root, weights, tmp_path):

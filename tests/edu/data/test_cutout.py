@@ -46,8 +46,8 @@ def _images(n):
 
 
 def test_does_the_loader_mask_one_square_per_training_image():
-    """Each training image: its zeros are one axis-aligned block, at most 16 x 16, in
-    every channel; centres differ between images; evaluation batches are never masked."""
+    """Are a training image's zeros one axis-aligned block, at most 16 x 16, the same in
+    every channel, at a place of its own; and are evaluation batches never masked?"""
     images = _images(64)
     loader = BatchLoader(images, torch.arange(64), 32, train=True, seed=0, padding=0, cutout=16)
     x = torch.cat([batch for batch, _ in loader])
@@ -68,8 +68,8 @@ def test_does_the_loader_mask_one_square_per_training_image():
 
 
 def test_does_no_cutout_keep_the_batches_of_before():
-    """cutout=0 draws nothing more: the same batches as a loader that never heard of it,
-    and one with cutout differs only where it masked."""
+    """Does cutout=0 draw nothing more (the batches of a loader without the option), and
+    does one with cutout differ from them only where it masked?"""
     images = _images(40)
     plain = list(BatchLoader(images, torch.arange(40), 16, train=True, seed=3))
     zero = list(BatchLoader(images, torch.arange(40), 16, train=True, seed=3, cutout=0))
