@@ -71,10 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed-scope",
         choices=("auto", "pruning", "homework", "compared"),
         default="auto",
-        help="rows run with the extra seeds: pruning = Lab 2 (d) and (e); homework = those "
-        "and the rows of the homework's checkpoints, 2(c), 3(c) and 3(d) at 4 bits; compared "
-        "= every compared training row of Labs 2 and 3 and the homework's; auto = compared on "
-        "CUDA, homework on a CPU",
+        help="rows run with the extra seeds: pruning = Lab 2 (d) and (e); homework = those, "
+        "and with the first extra seed the other rows of the homework's checkpoints, 2(c), "
+        "3(c) and 3(d) at 4 bits; compared = every compared training row of Labs 2 and 3 and "
+        "the homework's; auto = compared on CUDA, homework on a CPU",
     )
 
 
@@ -94,13 +94,16 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
     return words + (["--no-progress"] if args.no_progress else [])
 
 
-def _seeded(args: argparse.Namespace, lab: str) -> list[str]:
+def _seeded(args: argparse.Namespace, lab: str) -> tuple[list[str], list[str]]:
+    """The rows every extra seed runs, and those the first extra seed runs besides."""
     scope = args.seed_scope
     if scope == "auto":
         scope = "compared" if resolve_device(args.device).type == "cuda" else "homework"
     if scope == "compared":
-        return list(dict.fromkeys(HOMEWORK_SEEDED[lab] + COMPARED_ROWS[lab]))
-    return list((HOMEWORK_SEEDED if scope == "homework" else PRUNING_COMPARISON)[lab])
+        return list(dict.fromkeys(HOMEWORK_SEEDED[lab] + COMPARED_ROWS[lab])), []
+    every = list(PRUNING_COMPARISON[lab])
+    first = [row for row in HOMEWORK_SEEDED[lab] if row not in every]
+    return every, (first if scope == "homework" else [])
 
 
 def _stage(argv: list[str]) -> None:
@@ -138,10 +141,11 @@ def _wall_times(output_dir: Path) -> dict[str, Any]:
 
 def run_all(args: argparse.Namespace) -> int:
     """Train the pretrained model, then reproduce Labs 2, 3 and 4 from it; resumable."""
-    if args.rows is not None or args.checkpoint is not None or args.seeded_rows is not None:
+    single = (args.rows, args.checkpoint, args.seeded_rows, args.first_seed_rows)
+    if any(option is not None for option in single):
         raise ValueError(
-            "edu reproduce all runs every row from its own pretrained model: "
-            "--rows, --checkpoint and --seeded-rows apply to one lab alone"
+            "edu reproduce all runs every row from its own pretrained model: --rows, "
+            "--checkpoint, --seeded-rows and --first-seed-rows apply to one lab alone"
         )
     smoke = args.smoke
     output_dir = args.output_dir or Path(
@@ -167,9 +171,10 @@ def run_all(args: argparse.Namespace) -> int:
         argv += ["--seed", str(args.seed)]
         argv += ["--epochs", str(args.epochs)] if args.epochs is not None else []
         argv += ["--force"] if args.force else []
-        seeded = _seeded(args, lab)
-        if seeded and extra_seeds:
-            argv += ["--extra-seeds", *map(str, extra_seeds), "--seeded-rows", *seeded]
+        every, first = _seeded(args, lab)
+        if (every or first) and extra_seeds:
+            argv += ["--extra-seeds", *map(str, extra_seeds), "--seeded-rows", *every]
+            argv += ["--first-seed-rows", *first] if first else []
         _stage(argv + shared)
 
     summary = {

@@ -117,12 +117,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--seeded-rows",
+        nargs="*",
+        default=None,
+        metavar="ROW",
+        help="rows run with every one of --extra-seeds (none if the option is given alone); "
+        "default every compared training row: "
+        + "; ".join(f"{lab}: {' '.join(rows)}" for lab, rows in COMPARED_ROWS.items())
+        + " (with all on a CPU: only the two 70 %% iterative rows of lab2)",
+    )
+    parser.add_argument(
+        "--first-seed-rows",
         nargs="+",
         default=None,
         metavar="ROW",
-        help="rows run with --extra-seeds; default every compared training row: "
-        + "; ".join(f"{lab}: {' '.join(rows)}" for lab, rows in COMPARED_ROWS.items())
-        + " (with all on a CPU: only the two 70 %% iterative rows of lab2)",
+        help="rows run with the first of --extra-seeds only, besides --seeded-rows (with all "
+        "on a CPU: the rows of the homework's checkpoints, one independent chain of them)",
     )
     _reproduce_all.add_arguments(parser)
     parser.add_argument("--force", action="store_true", help="rerun rows already finished")
@@ -209,24 +218,36 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def seeded_rows(args: argparse.Namespace) -> list[str]:
-    """The rows run again with ``--extra-seeds``: ``--seeded-rows`` of this lab, or the
-    lab's compared rows; only those ``--rows`` selects."""
+    """The rows run again with every one of ``--extra-seeds``: ``--seeded-rows`` of this
+    lab, or the lab's compared rows; only those ``--rows`` selects."""
     rows = COMPARED_ROWS[args.lab] if args.seeded_rows is None else args.seeded_rows
+    return _known_rows(args, rows, "--seeded-rows")
+
+
+def first_seed_rows(args: argparse.Namespace) -> list[str]:
+    """The rows run again with the first of ``--extra-seeds`` only (``--first-seed-rows``),
+    besides :func:`seeded_rows`; only those ``--rows`` selects."""
+    return _known_rows(args, args.first_seed_rows or [], "--first-seed-rows")
+
+
+def _known_rows(args: argparse.Namespace, rows: list[str], flag: str) -> list[str]:
     valid = {row.id for row in select_rows(args.lab)}
     unknown = [row for row in rows if row not in valid]
     if unknown:
         raise ValueError(
-            f"--seeded-rows: unknown {args.lab} rows {', '.join(unknown)}; "
+            f"{flag}: unknown {args.lab} rows {', '.join(unknown)}; "
             f"valid rows: {', '.join(sorted(valid))}"
         )
     return [row for row in rows if args.rows is None or row in args.rows]
 
 
 def _run_extra_seeds(args: argparse.Namespace, exp: Experiment) -> dict[int, list[dict]]:
-    """Run the seeded rows with every extra seed; their records by seed."""
-    rows = seeded_rows(args)
+    """Run the seeded rows with every extra seed, and the first seed's own rows with the
+    first; their records by seed."""
     extra = {}
-    for seed in args.extra_seeds or ():
+    for index, seed in enumerate(args.extra_seeds or ()):
+        rows = seeded_rows(args) + (first_seed_rows(args) if index == 0 else [])
+        rows = [row.id for row in select_rows(args.lab, set(rows))] if rows else []
         if rows:
             exp.say(f"{args.lab}, seed {seed}: {' '.join(rows)}")
             extra[seed] = run_lab(args.lab, seed_experiment(exp, seed), rows, force=args.force)
@@ -238,6 +259,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
     resolve_options(args)
     select_rows(args.lab, args.rows)  # unknown rows: an error before anything loads
     seeded_rows(args)
+    first_seed_rows(args)
     if args.seed in (args.extra_seeds or ()):
         raise ValueError(f"--extra-seeds {args.seed} is the main --seed; give other seeds")
     checkpoint = _float_checkpoint(args)

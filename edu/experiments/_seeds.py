@@ -47,7 +47,9 @@ HOMEWORK_SEEDED: dict[str, tuple[str, ...]] = {
 """The pruning comparison and every row that makes a homework checkpoint (Lab 2 (c), (e),
 Lab 3 (c), (d) at 4 bits). Independent runs of the homework's rows measure how far apart
 honest work lands, which is what tells a copied checkpoint from a student's own; the
-seed-1 run gives the course demo a full solution that is not the reference itself."""
+seed-1 run gives the course demo a full solution that is not the reference itself. On a
+CPU, ``edu reproduce all`` runs the rows beyond the pruning comparison with the first
+extra seed only (``--first-seed-rows``)."""
 
 COMPARED_ROWS: dict[str, tuple[str, ...]] = {
     "lab2": PRUNING_COMPARISON["lab2"],
