@@ -318,15 +318,15 @@ def schedules() -> Figure:
 
 
 QUANTIZER_RAMP = (-1.0, 0.6)
-"""The weight range of the quantizer figure: skewed, so that a symmetric grid
-(fitted to ``max |w| = 1``) has levels the weights never reach."""
+"""The weight range of the quantizer figure: skewed, so that a symmetric grid (fitted to
+``max |w| = 1``) can have levels the weights never reach (at 3 bits, +1)."""
 
 
 def quantizer_levels(bits: int, symmetric: bool) -> tuple[int, int]:
     """Levels of the grid and levels used by the ramp of :func:`quantizers`.
 
     The asymmetric grid has ``2^N`` levels, the symmetric one ``2^N - 1``; the ramp
-    uses all of the first and only those of the second within its range.
+    uses all of the first, and of the second those its values round to.
     """
     w = torch.linspace(*QUANTIZER_RAMP, 801, dtype=torch.float64)
     used = torch.unique(quantize_weights(w, bits, symmetric=symmetric)).numel()

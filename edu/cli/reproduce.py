@@ -13,9 +13,12 @@ Lab 3 (d) starts from the more accurate 70 %-sparse model of Lab 2 (rows
 ``finetune-70`` and ``global-iterative-70``, the two the homework saves): run
 ``edu reproduce lab2`` first, with the same options.
 
-Extra seeds (see the options) run the compared rows again, each from the same start,
-into ``OUTPUT_DIR/seeds/SEED/LAB/ROW/``; the table shows their mean and sample standard
-deviation beside the main seed's number.
+Extra seeds (see the options) run rows again, into ``OUTPUT_DIR/seeds/SEED/LAB/ROW/``:
+every extra seed the ``--seeded-rows`` (default the compared rows), each from the main
+run's start, and the first extra seed also the ``--first-seed-rows``; a seed that made
+both of Lab 2's 70 %-sparse models starts its Lab 3 (d) from its own. The table shows
+the mean and sample standard deviation of each row over the seeds that ran it beside
+the main seed's number.
 
 ``edu reproduce all`` runs the whole course's reference: the pretrained ResNet-20
 (``edu train``, 200 epochs, into ``OUTPUT_DIR/pretrained/``), then Labs 2, 3 and 4 from
@@ -121,17 +124,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         metavar="ROW",
         help="rows run with every one of --extra-seeds (none if the option is given alone); "
-        "default every compared training row: "
+        "if it is absent, every compared training row: "
         + "; ".join(f"{lab}: {' '.join(rows)}" for lab, rows in COMPARED_ROWS.items())
-        + " (with all on a CPU: only the two 70 %% iterative rows of lab2)",
+        + " (all passes its own: see --seed-scope)",
     )
     parser.add_argument(
         "--first-seed-rows",
         nargs="+",
         default=None,
         metavar="ROW",
-        help="rows run with the first of --extra-seeds only, besides --seeded-rows (with all "
-        "on a CPU: the rows of the homework's checkpoints, one independent chain of them)",
+        help="rows run with the first of --extra-seeds only, besides --seeded-rows (all on a "
+        "CPU passes the homework's rows beyond the pruning comparison, 2(c), 3(c) and 3(d) "
+        "at 4 bits: with --seeded-rows, one independent chain of the homework's rows)",
     )
     _reproduce_all.add_arguments(parser)
     parser.add_argument("--force", action="store_true", help="rerun rows already finished")
@@ -217,40 +221,35 @@ def run_command(args: argparse.Namespace) -> int:
     return run_reproduce(args)
 
 
-def seeded_rows(args: argparse.Namespace) -> list[str]:
-    """The rows run again with every one of ``--extra-seeds``: ``--seeded-rows`` of this
-    lab, or the lab's compared rows; only those ``--rows`` selects."""
-    rows = COMPARED_ROWS[args.lab] if args.seeded_rows is None else args.seeded_rows
-    return _known_rows(args, rows, "--seeded-rows")
-
-
-def first_seed_rows(args: argparse.Namespace) -> list[str]:
-    """The rows run again with the first of ``--extra-seeds`` only (``--first-seed-rows``),
-    besides :func:`seeded_rows`; only those ``--rows`` selects."""
-    return _known_rows(args, args.first_seed_rows or [], "--first-seed-rows")
-
-
-def _known_rows(args: argparse.Namespace, rows: list[str], flag: str) -> list[str]:
+def seed_rows(args: argparse.Namespace, first: bool) -> list[str]:
+    """The rows an extra seed runs, in the table's order: ``--seeded-rows`` of this lab (or
+    the lab's compared rows), and for the ``first`` extra seed ``--first-seed-rows`` too.
+    Validated; not narrowed by ``--rows``."""
+    every = COMPARED_ROWS[args.lab] if args.seeded_rows is None else args.seeded_rows
+    rows = [*every, *(args.first_seed_rows or [] if first else [])]
     valid = {row.id for row in select_rows(args.lab)}
     unknown = [row for row in rows if row not in valid]
     if unknown:
         raise ValueError(
-            f"{flag}: unknown {args.lab} rows {', '.join(unknown)}; "
-            f"valid rows: {', '.join(sorted(valid))}"
+            f"--seeded-rows / --first-seed-rows: unknown {args.lab} rows "
+            f"{', '.join(unknown)}; valid rows: {', '.join(sorted(valid))}"
         )
-    return [row for row in rows if args.rows is None or row in args.rows]
+    return [row.id for row in select_rows(args.lab, rows)] if rows else []
 
 
 def _run_extra_seeds(args: argparse.Namespace, exp: Experiment) -> dict[int, list[dict]]:
-    """Run the seeded rows with every extra seed, and the first seed's own rows with the
-    first; their records by seed."""
+    """Run each extra seed's rows that ``--rows`` selects; by seed, the records of all its
+    rows (finished now or earlier), without rows its folder holds from other options."""
     extra = {}
     for index, seed in enumerate(args.extra_seeds or ()):
-        rows = seeded_rows(args) + (first_seed_rows(args) if index == 0 else [])
-        rows = [row.id for row in select_rows(args.lab, set(rows))] if rows else []
-        if rows:
-            exp.say(f"{args.lab}, seed {seed}: {' '.join(rows)}")
-            extra[seed] = run_lab(args.lab, seed_experiment(exp, seed), rows, force=args.force)
+        rows = seed_rows(args, first=index == 0)
+        if not rows:
+            continue
+        run = [row for row in rows if args.rows is None or row in args.rows]
+        if run:
+            exp.say(f"{args.lab}, seed {seed}: {' '.join(run)}")
+        records = run_lab(args.lab, seed_experiment(exp, seed), run, force=args.force)
+        extra[seed] = [record for record in records if record["row"] in rows]
     return extra
 
 
@@ -258,8 +257,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
     """Run the chosen rows of the lab, write and print its results table."""
     resolve_options(args)
     select_rows(args.lab, args.rows)  # unknown rows: an error before anything loads
-    seeded_rows(args)
-    first_seed_rows(args)
+    seed_rows(args, first=True)  # unknown rows: an error before anything loads
     if args.seed in (args.extra_seeds or ()):
         raise ValueError(f"--extra-seeds {args.seed} is the main --seed; give other seeds")
     checkpoint = _float_checkpoint(args)

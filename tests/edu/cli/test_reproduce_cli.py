@@ -1,6 +1,7 @@
 """``edu reproduce lab2`` and ``lab3`` end to end on a tiny fake CIFAR-10 (``--smoke``)."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -190,6 +191,34 @@ def test_extra_seed_runs_apart_and_the_table_shows_the_spread(smoke):
     assert "(2 seeds)" in (smoke / "lab2" / "results.md").read_text()
 
 
+def test_a_rerun_of_other_rows_keeps_the_seeds_spread(smoke, data_root, weights, tmp_path):
+    """Does rerunning one other row (--rows oneshot-70) with the same seeds report the
+    finished seed row's spread, and leave out a row its seed folder holds that the
+    options do not ask that seed for?"""
+    out = tmp_path / "copy"
+    shutil.copytree(smoke, out)
+    earlier = ["reproduce", "lab2", "--rows", "float", "--extra-seeds", "1", "--seeded-rows"]
+    assert main([*earlier, "float", *_options(data_root, weights, out)]) == 0
+    assert (out / "seeds" / "1" / "lab2" / "float" / "row.json").is_file()
+    command = ["reproduce", "lab2", "--rows", "oneshot-70", "--extra-seeds", "1"]
+    command += ["--seeded-rows", "iterative-70"]
+    assert main([*command, *_options(data_root, weights, out)]) == 0
+    rows = {
+        row["row"]: row for row in json.loads((out / "lab2" / "results.json").read_text())["rows"]
+    }
+    assert [seed["seed"] for seed in rows["iterative-70"]["seeds"]] == [0, 1]
+    assert rows["iterative-70"]["status"] == "done"
+    assert "seeds" not in rows["float"]
+
+
+def test_an_unknown_seed_row_is_a_clear_error(data_root, weights, tmp_path, capsys):
+    """Is an unknown --first-seed-rows row exit status 2, named, before any work?"""
+    command = ["reproduce", "lab2", "--extra-seeds", "1", "--first-seed-rows", "finetune-7"]
+    assert main([*command, *_options(data_root, weights, tmp_path)]) == 2
+    assert "unknown lab2 rows finetune-7" in capsys.readouterr().err
+    assert not (tmp_path / "lab2").exists()
+
+
 def test_extra_seed_equal_to_the_main_seed_is_refused(data_root, weights, tmp_path, capsys):
     """Is --extra-seeds repeating --seed an error that says so?"""
     command = ["reproduce", "lab2", "--rows", "float", "--extra-seeds", "0"]
@@ -273,8 +302,12 @@ def test_all_rerun_resumes_without_training_again(whole_course, capsys):
     assert weights.stat().st_mtime_ns == before
 
 
-def test_all_refuses_options_of_a_single_lab(data_root, tmp_path, capsys):
-    """Are --rows and --checkpoint refused by `all`, which makes its own start?"""
-    command = ["reproduce", "all", "--smoke", "--rows", "float", "--output-dir", str(tmp_path)]
+@pytest.mark.parametrize(
+    "option", [["--rows", "float"], ["--first-seed-rows", "qat-4"], ["--seeded-rows"]]
+)
+def test_all_refuses_options_of_a_single_lab(option, tmp_path, capsys):
+    """Are --rows, --checkpoint and the seeds' rows refused by `all`, which makes its own
+    start and chooses them?"""
+    command = ["reproduce", "all", "--smoke", *option, "--output-dir", str(tmp_path)]
     assert main(command) == 2
     assert "apply to one lab alone" in capsys.readouterr().err
