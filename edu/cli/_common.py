@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from edu.data import BatchLoader, load_cifar10, take
 from edu.train import load_state_dict, resolve_device
 
 __all__ = [
+    "HelpFormatter",
     "add_data_arguments",
     "add_device_argument",
     "apply_threads",
@@ -22,6 +24,7 @@ __all__ = [
     "cifar10_test_loader",
     "command_line",
     "markdown_table",
+    "non_negative_int",
     "positive_float",
     "positive_int",
     "start_checkpoint_sweep",
@@ -29,6 +32,23 @@ __all__ = [
     "write_results",
     "write_run_record",
 ]
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help with the defaults shown, wrapped at spaces only: an option (``--seeded-rows``)
+    or a row id (``iterative-70``) is never split at its hyphen, at any width."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "compress",
         help="write a checkpoint as a compressed model file",
         description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_common.HelpFormatter,
     )
     parser.add_argument("checkpoint", type=Path, help="weights to compress")
     parser.add_argument("--out", type=Path, required=True, help="compressed file to write")

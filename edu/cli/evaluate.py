@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluate",
         help="evaluate a checkpoint on the CIFAR-10 test set",
         description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_common.HelpFormatter,
     )
     parser.add_argument(
         "checkpoint", type=Path, help="weights to evaluate, or a compressed model file"

@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "frontier",
         help="compress every reproduced model and plot file size against accuracy",
         description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_common.HelpFormatter,
     )
     parser.add_argument(
         "output_dir", type=Path, help="the --output-dir of edu reproduce (holds lab2/ ...)"

@@ -8,7 +8,7 @@ import dataclasses
 from pathlib import Path
 
 from edu.cli._cluster import cluster_executor
-from edu.cli._common import positive_float, positive_int
+from edu.cli._common import HelpFormatter, positive_float, positive_int
 
 _MIB = 1 << 20
 
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "summary table. Submissions that did not change since they were graded are "
             "skipped."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--course", type=Path, default=Path("."), help="the course folder")
     parser.add_argument(

@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "lasso as extras beyond the homework; write the figures (PNG), summary.json and "
             "command.txt to --out and print a table of the final weights."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_common.HelpFormatter,
     )
     parser.add_argument(
         "--out",

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "prune",
         help="one-shot magnitude pruning at several sparsities",
         description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_common.HelpFormatter,
     )
     parser.add_argument("checkpoint", type=Path, help="float weights to prune")
     parser.add_argument(

@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "quantize",
         help="post-training quantization at several bit widths",
         description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_common.HelpFormatter,
     )
     parser.add_argument("checkpoint", type=Path, help="weights to quantize")
     parser.add_argument("--nbits", type=int, nargs="+", default=[6, 5, 4, 3, 2], help="bit widths")

@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reproduce",
         help="run every row of Lab 2, 3 or 4 (beside the spec's numbers where it has them)",
         description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_common.HelpFormatter,
     )
     parser.add_argument(
         "lab",

@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train",
         help="train a CIFAR ResNet (from scratch, or finetune a checkpoint)",
         description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_common.HelpFormatter,
     )
     parser.add_argument("--num-layers", type=int, default=20, help="ResNet depth, 6n + 2")
     parser.add_argument("--nbits", type=int, default=None, help="quantize stage convs to N bits")

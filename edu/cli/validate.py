@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 import edu
+from edu.cli._common import HelpFormatter
 from edu.notebook.release import ASSIGNMENT, RELEASE_DIRECTORY
 
 
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "exit status 0 only when nothing needs fixing. Accuracy and the hidden tests "
             "are checked when the assignment is graded."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("folder", type=Path, help="the folder you will submit")
     parser.add_argument(
