@@ -46,10 +46,14 @@ PRETRAIN_RECIPE = {
     "--batch-size": "128",
     "--momentum": "0.9",
     "--weight-decay": "5e-4",
+    "--cutout": "16",
 }
 """The pretrained model's training, besides its epochs and seed: SGD with Nesterov
 momentum 0.9, weight decay 5e-4, batch 128, cosine learning rate from 0.1 to 0 over
-all steps, a random crop and flip per image (``edu train``'s data)."""
+all steps, a random crop and flip per image (``edu train``'s data) and cutout, a random
+16 x 16 square of every training image masked: without it the same recipe's model
+reached 0.8917 on the JPEG copy's test split with 0.993 training accuracy, a gap that
+cutout narrows (README, "The whole reference at the course's protocol")."""
 
 PRETRAIN_EPOCHS = 200
 """Epochs of the pretrained model's training (``--pretrain-epochs``)."""

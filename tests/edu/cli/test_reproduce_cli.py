@@ -252,7 +252,8 @@ def test_all_trains_the_start_of_both_labs_and_records_each_stage(whole_course):
     homework's other rows with seed 1, and sum the wall time of every stage?"""
     out, _ = whole_course
     pretrained = out / "pretrained"
-    assert (pretrained / "command.txt").read_text().startswith("edu train --epochs 1 ")
+    recorded = (pretrained / "command.txt").read_text()
+    assert recorded.startswith("edu train --epochs 1 ") and " --cutout 16 " in recorded
     exported = load_state_dict(pretrained / "resnet20_cifar10.pt")
     final = load_state_dict(pretrained / "model.pt")
     assert all(torch.equal(exported[key], final[key].float()) for key in final)
