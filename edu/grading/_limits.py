@@ -30,6 +30,10 @@ class Limits:
         student's functions, of the checkpoints, and nbgrader's execution.
     call_timeout_s : float
         Wall-clock seconds for one call into the student's functions.
+    start_timeout_s : float
+        Wall-clock seconds a sandboxed process that runs the student's functions or
+        reads the checkpoints may take to start (Python, ``edu`` and torch imported),
+        counted apart from its calls so that a busy grading machine costs no points.
     cpu_s : int
         CPU seconds of one sandboxed process (``RLIMIT_CPU``): a kernel, or the
         process that runs the student's functions (shared by the submission's
@@ -58,6 +62,7 @@ class Limits:
     cell_timeout_s: int = 60
     submission_timeout_s: int = 900
     call_timeout_s: float = 30.0
+    start_timeout_s: float = 120.0
     cpu_s: int = 300
     memory_bytes: int = 2048 * _MIB
     file_size_bytes: int = 64 * _MIB

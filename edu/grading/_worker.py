@@ -7,7 +7,9 @@ Usage (from :mod:`edu.grading._worker_process`, through the launcher)::
 It puts ``LIBRARY`` (from :func:`edu.grading._sandbox_edu.build_sandbox_edu`) first on
 ``sys.path``, so ``import edu`` gives the minimal package in which everything but the
 model's building blocks refuses to run, makes torch's routines that compute a taught
-function refuse too, then answers requests until its input ends.
+function refuse too, imports torch, says it has started (a ``started`` message: the
+grader's time limit of a request then counts the request alone, not the start-up),
+then answers requests until its input ends.
 Each request is one :mod:`edu.grading._protocol` message whose header names an
 operation:
 
@@ -357,7 +359,9 @@ def main(argv: list[str]) -> None:
     import edu
 
     edu.refuse_library_routines_once_imported()
+    _torch()  # imported before the first request, whose time limit is the student's
     with os.fdopen(request_fd, "rb") as requests, os.fdopen(response_fd, "wb") as responses:
+        protocol.write_message(responses, protocol.encode({"status": "started"}, {}))
         serve(requests, responses, protocol, edu.refuse_library_routines_once_imported)
 
 

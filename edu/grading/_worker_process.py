@@ -155,6 +155,37 @@ class WorkerProcess:
         self._pipes = (request_write, response_read)
         self._refusals = refusals_read
         self._loaded = set()
+        self._await_start()
+
+    def _await_start(self) -> None:
+        """Wait for the process's ``started`` message, within ``start_timeout_s``.
+
+        The start-up (Python, ``edu``, torch) is timed apart from the requests, so that
+        a busy machine's slow start never counts against a student's call.
+        """
+        limits = self.policy.limits
+        timeout = min(limits.start_timeout_s, self.deadline.remaining())
+        try:
+            payload = self._receive(timeout)
+            started = payload is not None and decode(payload)[0].get("status") == "started"
+        except (EOFError, MessageError):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(self._grace_s)
+            returncode = self._process.poll()
+            self.close()
+            if returncode is None:
+                raise LimitReached("the sandboxed process failed to start") from None
+            raise LimitReached(describe_exit(returncode, limits, "the start-up")) from None
+        if not started:
+            self.close()
+            if self.deadline.expired():
+                raise LimitReached(
+                    "the sandboxed process did not start: the submission's time limit of "
+                    f"{self.deadline.seconds:g} s was reached"
+                )
+            raise LimitReached(
+                f"the sandboxed process did not start within {limits.start_timeout_s:g} s"
+            )
 
     def _refused(self) -> list[str]:
         """What the process reported refused since the last time it was asked."""
@@ -256,20 +287,25 @@ class WorkerProcess:
             remaining -= len(chunk)
         return b"".join(chunks)
 
+    def _receive(self, timeout: float) -> bytes | None:
+        """One message's payload from the process, or None on timeout; EOFError if the
+        pipe closes, MessageError if the announced length is over the limit."""
+        response_fd = self._pipes[1]
+        prefix = self._read(response_fd, 8, timeout)
+        if prefix is None:
+            return None
+        length = int.from_bytes(prefix, "little")
+        if length > _MAX_RESPONSE:
+            raise MessageError(f"a reply of {length} bytes is over the limit")
+        return self._read(response_fd, length, timeout)
+
     def _send(self, header: dict, arrays: dict, *, what: str) -> tuple[dict, dict]:
         """One request and its reply, on the running process; limits become LimitReached."""
         timeout = min(self.policy.limits.call_timeout_s, self.deadline.remaining())
-        request_fd, response_fd = self._pipes
         try:
-            with os.fdopen(os.dup(request_fd), "wb") as stream:
+            with os.fdopen(os.dup(self._pipes[0]), "wb") as stream:
                 write_message(stream, encode(header, arrays))
-            prefix = self._read(response_fd, 8, timeout)
-            payload = None
-            if prefix is not None:
-                length = int.from_bytes(prefix, "little")
-                if length > _MAX_RESPONSE:
-                    raise MessageError(f"a reply of {length} bytes is over the limit")
-                payload = self._read(response_fd, length, timeout)
+            payload = self._receive(timeout)
         except (EOFError, BrokenPipeError):
             with contextlib.suppress(subprocess.TimeoutExpired):  # it is ending: say how
                 self._process.wait(self._grace_s)

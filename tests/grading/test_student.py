@@ -243,3 +243,42 @@ def test_are_process_settings_kept_per_notebook(sandbox_root, sandbox_edu, make_
         np.testing.assert_array_equal(first.call("report", np.ones(1)), [False, True])
         np.testing.assert_array_equal(second.call("report", np.ones(1)), [True, False])
         np.testing.assert_array_equal(first.call("report", np.ones(1)), [False, True])
+
+
+def _read_checkpoint(worker: WorkerProcess, path) -> dict:
+    _, arrays = worker.request(
+        {"op": "load_checkpoint", "path": str(path)}, {}, what="reading a checkpoint"
+    )
+    return arrays
+
+
+@pytest.fixture(scope="module")
+def checkpoint(sandbox_root):
+    import torch
+
+    folder = sandbox_root / "checkpoint"
+    folder.mkdir()
+    folder.chmod(0o755)
+    path = folder / "tiny.pt"
+    torch.save({"weight": torch.arange(4.0)}, path)
+    path.chmod(0o644)
+    return path
+
+
+def test_is_the_start_up_timed_apart_from_the_calls(
+    sandbox_root, sandbox_edu, make_policy, checkpoint
+):
+    """With a call limit shorter than importing torch (about 2 s), does the first call
+    of a fresh process still succeed: is the start-up not counted against it?"""
+    policy = make_policy(*sandbox_edu, checkpoint.parent, call_timeout_s=1.0)
+    with WorkerProcess(policy, *sandbox_edu, sandbox_root / "quick", Deadline(600)) as worker:
+        arrays = _read_checkpoint(worker, checkpoint)
+    np.testing.assert_array_equal(arrays["state/weight"], [0.0, 1.0, 2.0, 3.0])
+
+
+def test_is_a_start_up_past_its_limit_reported(sandbox_root, sandbox_edu, make_policy, checkpoint):
+    """Does a process that cannot start within start_timeout_s fail with that limit?"""
+    policy = make_policy(*sandbox_edu, checkpoint.parent, start_timeout_s=0.05)
+    with WorkerProcess(policy, *sandbox_edu, sandbox_root / "slow", Deadline(600)) as worker:
+        with pytest.raises(LimitReached, match="did not start within 0.05 s"):
+            _read_checkpoint(worker, checkpoint)
