@@ -279,6 +279,8 @@ def test_is_the_start_up_timed_apart_from_the_calls(
 def test_is_a_start_up_past_its_limit_reported(sandbox_root, sandbox_edu, make_policy, checkpoint):
     """Does a process that cannot start within start_timeout_s fail with that limit?"""
     policy = make_policy(*sandbox_edu, checkpoint.parent, start_timeout_s=0.05)
-    with WorkerProcess(policy, *sandbox_edu, sandbox_root / "slow", Deadline(600)) as worker:
-        with pytest.raises(LimitReached, match="did not start within 0.05 s"):
-            _read_checkpoint(worker, checkpoint)
+    with (
+        WorkerProcess(policy, *sandbox_edu, sandbox_root / "slow", Deadline(600)) as worker,
+        pytest.raises(LimitReached, match=r"did not start within 0\.05 s"),
+    ):
+        _read_checkpoint(worker, checkpoint)
