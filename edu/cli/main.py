@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import sys
 from collections.abc import Sequence
 
@@ -47,8 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Errors about the user's input (missing data, an unreadable checkpoint, weights of
     another model) are printed as one line and give exit status 2, as argparse does for
-    bad options; anything else is a bug and keeps its traceback.
+    bad options; anything else is a bug and keeps its traceback. Standard output is
+    line-buffered: the log of a long run sent to a file (``nohup edu reproduce all >
+    all.log``) shows each epoch when it ends, not when a block of them fills a buffer.
     """
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
