@@ -233,7 +233,7 @@ def soft_threshold_map() -> Figure:
         xytext=(2.5, 2.5),
         arrowprops={"arrowstyle": "<->", "color": "black"},
     )
-    ax.text(2.55, 2.5 - t / 2, "shift t:\nthe bias", va="center", fontsize="small")
+    ax.text(2.55, 2.5 - t / 2, "per-step\nshift t", va="center", fontsize="small")
     ax.axvspan(-t, t, alpha=0.12, label="|v| <= t: set to exactly 0")
     _label(
         ax,

@@ -73,8 +73,9 @@ def soft_threshold(v: np.ndarray, threshold: float) -> np.ndarray:
     ``prox_{t ||.||_1}(v) = argmin_x 0.5 ||x - v||_2^2 + t ||x||_1``. The problem
     separates over entries; its optimality condition ``0 in x_i - v_i + t d|x_i|``
     gives ``x_i = 0`` when ``|v_i| <= t`` and ``x_i = v_i - t sign(v_i)`` otherwise
-    (course notes, :ref:`soft-thresholding`). Entries that survive are still
-    shrunk by ``t``: this is the bias of the L1 penalty that trimmed L1 removes.
+    (course notes, :ref:`soft-thresholding`). Entries that survive are shrunk by
+    ``t`` at each step; the bias of the L1 penalty that trimmed L1 removes is where the
+    iterations converge, which does not depend on ``t`` (:ref:`soft-thresholding-bias`).
 
     Examples
     --------
