@@ -58,11 +58,11 @@ def kmeans_quantize(weight: torch.Tensor, bits: int, iterations: int = 100) -> t
 
     Examples
     --------
-    >>> w = torch.tensor([0.0, 1.0, 1.2, 5.0, 5.4, 0.0, 9.0])
-    >>> kmeans_quantize(w, 1)  # clusters {1, 1.2} and {5, 5.4, 9}
-    tensor([0.0000, 1.1000, 1.1000, 6.4667, 6.4667, 0.0000, 6.4667])
-    >>> kmeans_quantize(w, 2)  # {1, 1.2}, {5}, {5.4}, {9}
-    tensor([0.0000, 1.1000, 1.1000, 5.0000, 5.4000, 0.0000, 9.0000])
+    >>> w = torch.tensor([0.0, 1.0, 1.2, 4.9, 5.4, 0.0, 9.0])
+    >>> kmeans_quantize(w, 1)  # clusters {1, 1.2} and {4.9, 5.4, 9}
+    tensor([0.0000, 1.1000, 1.1000, 6.4333, 6.4333, 0.0000, 6.4333])
+    >>> kmeans_quantize(w, 2)  # {1, 1.2}, {4.9}, {5.4}, {9}
+    tensor([0.0000, 1.1000, 1.1000, 4.9000, 5.4000, 0.0000, 9.0000])
     """
     if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
         raise ValueError(f"bits must be an integer >= 1, got {bits!r}")
