@@ -33,13 +33,6 @@ from edu.train import evaluate, load_checkpoint, load_state_dict
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "edu" / "models" / "weights"
 
 
-def _cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
-
-
 def _stages(run_dir: Path) -> list[dict]:
     """The runs that made the weights, oldest first, following ``--init`` back."""
     checkpoint = load_checkpoint(run_dir / "checkpoint.pt")
@@ -81,7 +74,9 @@ def main() -> None:
         "data_sha256_of": data["sha256_of"],
         "edu_version": __version__,
         "torch_version": str(torch.__version__),
-        "hardware": f"{_cpu_name()}; {metrics['meta']['hardware']}",
+        # as the run recorded it: the machine this script runs on may not be the one
+        # (or the only one) that trained the weights
+        "hardware": metrics["meta"]["hardware"],
         "device": metrics["meta"]["device"],
         "wall_seconds_all_epochs": sum(stage["wall_seconds"] for stage in stages),
         "test_images": result.num_images,
