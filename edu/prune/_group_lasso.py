@@ -47,7 +47,7 @@ class FilterGroupLasso:
     >>> net = ResNetCIFAR(num_layers=8)
     >>> optimizer = torch.optim.SGD(net.parameters(), lr=1.0)
     >>> FilterGroupLasso(optimizer, strength=1e3).after_step(net)  # every group dies
-    >>> float(net.body_op[0].conv2[0].conv.weight.abs().sum())
+    >>> float(net.body_op[0].conv2[0].conv.weight.detach().abs().sum())
     0.0
     """
 
