@@ -1,8 +1,9 @@
 """Per-layer sensitivity: how much accuracy each layer loses when pruned alone.
 
-Layers differ in how much pruning they tolerate: the first convolution and the
-narrow early layers hold few weights that all matter, the wide last stage holds most
-of the weights and many it can spare. A sensitivity scan prunes one layer at a time
+Layers differ in how much pruning they tolerate, and their size does not predict it:
+the first convolution (432 weights) loses much of the accuracy at a sparsity most layers
+absorb, while single layers of the wide last stage, which holds most of the weights,
+can be as fragile. So one measures. A sensitivity scan prunes one layer at a time
 to each of a few sparsities, the others untouched, and measures the accuracy; the
 per-layer sparsities of :func:`sensitivity_sparsities` then spend a total sparsity
 where it costs least (Han et al., 2015, "Learning both Weights and Connections",
