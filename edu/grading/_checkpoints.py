@@ -8,7 +8,9 @@ it) is refused by the loader and can at worst crash that process; a malformed on
 message says what is wrong. The grader then builds the model the checkpoint is for
 (:data:`edu.notebook.SUBMISSION_CHECKPOINTS`: depth, bits, symmetric), loads the
 weights strictly and measures sparsity, weight levels and CIFAR-10 accuracy with the
-reference code only.
+reference code only. A file that is a copy of a reference checkpoint, or that the class
+pass found near-identical to a classmate's (:mod:`edu.grading._copies`), is refused when
+read, so no check of it earns a point.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ import torch
 from edu.data import BatchLoader, DataNotFoundError, find_data_root, load_cifar10, take
 from edu.experiments import level_budget
 from edu.grading._checks import CheckFailed, StudentError
+from edu.grading._copies import reference_copy, reference_copy_message
 from edu.grading._student import StudentCode
 from edu.grading._weight_similarity import weight_sketch
 from edu.models import (
     ResNetCIFAR,
     infer_inner_channels,
     infer_num_layers,
+    pretrained_resnet20,
     resnet_from_state_dict,
 )
 from edu.notebook import SUBMISSION_CHECKPOINTS, SubmissionCheckpoint
@@ -87,6 +91,12 @@ class CheckpointSet:
         Largest file read.
     specs : mapping, optional
         Default :data:`edu.notebook.SUBMISSION_CHECKPOINTS`.
+    references : mapping, optional
+        The reference checkpoints (label to state dict) that a submitted one must not be
+        a copy of (:func:`edu.grading._copies.load_references`); none by default.
+    shared : mapping of str to str, optional
+        Checkpoints refused as near-identical to a classmate's, with the message
+        (:func:`edu.grading._copies.classmate_copies`).
     """
 
     def __init__(
@@ -97,6 +107,8 @@ class CheckpointSet:
         data_root: str | None,
         max_bytes: int,
         specs: Mapping[str, SubmissionCheckpoint] = SUBMISSION_CHECKPOINTS,
+        references: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
+        shared: Mapping[str, str] | None = None,
     ) -> None:
         self.files = files
         self.reader = functools.cache(reader)
@@ -104,25 +116,34 @@ class CheckpointSet:
         self.data_root = data_root
         self.max_bytes = max_bytes
         self.specs = specs
+        self.references = references or {}
+        self.shared = shared or {}
         self._states: dict[str, dict[str, torch.Tensor] | CheckFailed] = {}
+        self._copy_verdicts: dict[str, str | None] = {}
         self._accuracy: dict[tuple[str, int, bool], float] = {}
+
+    @functools.cached_property
+    def start(self) -> dict[str, torch.Tensor]:
+        """The pretrained ResNet-20 every checkpoint's training starts from."""
+        return pretrained_resnet20().state_dict()
 
     def spec(self, name: str) -> SubmissionCheckpoint:
         """What the checkpoint ``name`` must be."""
         return self.specs[name]
 
-    def sketches(self, start: Mapping[str, torch.Tensor]) -> dict[str, dict[str, object]]:
+    def sketches(self) -> dict[str, dict[str, object]]:
         """:func:`weight_sketch` of every submitted checkpoint that reads, as plain values.
 
-        For the class report of near-identical checkpoints; a file that is missing or
-        unreadable, or whose weights do not fit ``start``, has none.
+        For the class pass on near-identical checkpoints, which must see a file again the
+        next time even when it was refused as a copy: sketched as read. A file that is
+        missing or unreadable, or whose weights do not fit the pretrained model's, has none.
         """
         sketches = {}
         for name, spec in self.specs.items():
             if spec.filename not in self.files:
                 continue
             try:
-                sketches[name] = weight_sketch(self.state(name), start).as_plain()
+                sketches[name] = weight_sketch(self._state_as_read(name), self.start).as_plain()
             except (CheckFailed, ValueError):
                 continue
         return sketches
@@ -134,8 +155,21 @@ class CheckpointSet:
         ------
         CheckFailed
             When the file is missing, too large, refused by the safe loader, or not a
-            dict of tensors (the message says which). The verdict is cached.
+            dict of tensors, or when it is a copy of a reference checkpoint or of a
+            classmate's (the message says which). The verdict is cached.
         """
+        state = self._state_as_read(name)
+        if name not in self._copy_verdicts:
+            copied = reference_copy(state, self.references, self.start) if self.references else None
+            self._copy_verdicts[name] = self.shared.get(name) or (
+                reference_copy_message(self.spec(name).filename, *copied) if copied else None
+            )
+        if self._copy_verdicts[name] is not None:
+            raise CheckFailed(self._copy_verdicts[name])
+        return state
+
+    def _state_as_read(self, name: str) -> dict[str, torch.Tensor]:
+        """The file's tensors, copies or not (:meth:`state` without the copy checks)."""
         if name not in self._states:
             try:
                 self._states[name] = self._read(name)

@@ -19,8 +19,10 @@ Everything that runs code of the student's is started lazily and stopped by
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+import torch
 
 from edu.grading._assignment import AssignmentLayout
 from edu.grading._checkpoints import CheckpointSet
@@ -78,6 +80,10 @@ class GradingContext:
         The submission's time.
     data_root : str or None
         Where CIFAR-10 is, for accuracy checks.
+    references : mapping, optional
+        Reference checkpoints a submitted one must not copy (:class:`CheckpointSet`).
+    shared : mapping of str to str, optional
+        Checkpoints refused as a classmate's copy, with the message.
     """
 
     def __init__(
@@ -88,6 +94,8 @@ class GradingContext:
         folder: Path,
         deadline: Deadline,
         data_root: str | None = None,
+        references: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
+        shared: Mapping[str, str] | None = None,
     ) -> None:
         self.submission = submission
         self.layout = layout
@@ -107,6 +115,8 @@ class GradingContext:
             files,
             data_root,
             policy.limits.checkpoint_bytes,
+            references=references,
+            shared=shared,
         )
 
     @functools.cached_property

@@ -32,11 +32,11 @@ from edu.grading._assignment import AssignmentLayout
 from edu.grading._autograde import NotebookAutograde, autograde
 from edu.grading._checks import Check, CheckResult, collect_checks, run_check, select_checks
 from edu.grading._context import GradingContext
+from edu.grading._copies import REFERENCE_FOLDER, load_references
 from edu.grading._limits import Limits
 from edu.grading._sandbox import Isolation, SandboxPolicy, exposed_to, probe_isolation
 from edu.grading._student import Deadline
 from edu.grading._submission import Submission, read_submission
-from edu.models import pretrained_resnet20
 
 __all__ = ["STEPS", "GradingJob", "GradingSettings", "SubmissionResult", "grade_submission"]
 
@@ -90,11 +90,17 @@ class GradingSettings:
 
 @dataclass(frozen=True)
 class GradingJob:
-    """One submission to grade: whose, where its folder is, and how."""
+    """One submission to grade: whose, where its folder is, and how.
+
+    ``shared`` names the checkpoints the class pass found near-identical to a
+    classmate's, with the message their checks fail with
+    (:func:`edu.grading._copies.classmate_copies`).
+    """
 
     student: str
     folder: str
     settings: GradingSettings
+    shared: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -125,8 +131,11 @@ class SubmissionResult:
         ``release_feedback`` needs beside the feedback, if any.
     sketches : dict of str to dict
         Per submitted checkpoint that reads, a sketch of its move from the pretrained
-        model (:meth:`WeightSketch.as_plain`), for the class report of near-identical
+        model (:meth:`WeightSketch.as_plain`), for the class pass on near-identical
         checkpoints.
+    shared : dict of str to str
+        The checkpoints refused as a classmate's copy in this grading (the job's), with
+        the message.
     """
 
     student: str
@@ -141,6 +150,7 @@ class SubmissionResult:
     timings: dict[str, float] = field(default_factory=dict)
     submission_secret: str | None = None
     sketches: dict[str, dict] = field(default_factory=dict)
+    shared: dict[str, str] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -174,6 +184,12 @@ def _checks(folder: str, grade_ids: frozenset[str]) -> tuple[Check, ...]:
     return tuple(select_checks(collect_checks(Path(folder)), grade_ids))
 
 
+@functools.lru_cache(maxsize=2)
+def _references(checks_dir: str) -> dict:
+    """The reference checkpoints beside the hidden checks, loaded once per process."""
+    return load_references(Path(checks_dir) / REFERENCE_FOLDER)
+
+
 def _read(work: _Work) -> None:
     settings = work.job.settings
     work.submission = read_submission(
@@ -190,12 +206,14 @@ def _run_checks(work: _Work) -> None:
         work.scratch / "checks",
         work.deadline,
         settings.data_root,
+        references=_references(settings.checks_dir),
+        shared=work.job.shared,
     )
     try:
         fixtures = context.fixtures()
         checks = _checks(settings.checks_dir, frozenset(settings.layout.autograded))
         work.checks = [run_check(item, fixtures) for item in checks]
-        work.sketches = context.checkpoints.sketches(pretrained_resnet20().state_dict())
+        work.sketches = context.checkpoints.sketches()
     finally:
         context.close()
 
@@ -321,4 +339,5 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
         work.timings,
         _text(files.get("submission_secret.txt"), strip=False),  # hashed as it is
         work.sketches,
+        dict(job.shared),
     )

@@ -6,10 +6,12 @@ kept in ``<course>/.grading/``), runs the others through
 :func:`edu.grading.grade_submission` on an executor, and records each result as it
 arrives, in this process only: the gradebook, the autograded notebooks (with the
 checks' results, for nbgrader's ``generate_feedback``), the checks' feedback page, the
-cache. It then assigns the late penalties (of every graded submission, so that manual
-grades given since count), writes ``grades.csv`` and, beside it, the page of pairs of
-students whose code is near-identical (:mod:`edu.grading._similarity`; it changes no
-grade), and returns the summary table.
+cache. A class pass then grades again the students whose checkpoints became, or stopped
+being, near-identical to a classmate's (:func:`_copy_jobs`: such a file earns nothing;
+students outside ``students=`` too, since a pair concerns both). It then assigns the late
+penalties (of every graded submission, so that manual grades given since count), writes
+``grades.csv`` and, beside it, the page of pairs of students whose code or checkpoints
+are near-identical (:mod:`edu.grading._similarity`), and returns the summary table.
 
 A course may have several assignments (the homework and the bonus ``lab4``), graded one
 at a time with the checks of its own modules (:func:`edu.grading.select_checks`) and
@@ -47,6 +49,7 @@ import edu
 from edu.grading._assignment import AssignmentLayout, Course
 from edu.grading._checkpoints import find_cifar10
 from edu.grading._checks import collect_checks, select_checks
+from edu.grading._copies import classmate_copies
 from edu.grading._feedback import feedback_html
 from edu.grading._gradebook import parse_timestamp, previous_answers, record_in_gradebook
 from edu.grading._late import Lateness, assign_late_penalties
@@ -67,6 +70,7 @@ from edu.grading._sandbox import resolve_user
 from edu.grading._similarity import SIMILARITY_PAGE, class_similarity_html
 from edu.grading._submission import read_submission
 from edu.grading._weight_similarity import WeightSketch
+from edu.notebook import SUBMISSION_CHECKPOINTS
 
 __all__ = ["CHECKS_FEEDBACK", "CourseGrades", "check_points", "grade_course"]
 
@@ -253,6 +257,30 @@ def _other_assignments(
     return found
 
 
+def _copy_jobs(
+    results: dict[str, SubmissionResult], submissions: dict[str, Path], settings: GradingSettings
+) -> list[GradingJob]:
+    """The submissions to grade again because their checkpoints' classmate copies changed.
+
+    The class pass: every pair of students whose checkpoints of one name are
+    near-identical (from the sketches of their last grading) loses that checkpoint's
+    checks (:func:`edu.grading._copies.classmate_copies`). A student is graded again,
+    with the checkpoints to refuse, when these differ from those of the recorded
+    grading: a new pair, or a pair gone because one of the two submitted again.
+    """
+    sketches = {
+        student: {name: WeightSketch.from_plain(plain) for name, plain in result.sketches.items()}
+        for student, result in results.items()
+    }
+    filenames = {name: spec.filename for name, spec in SUBMISSION_CHECKPOINTS.items()}
+    wanted = classmate_copies(sketches, filenames)
+    return [
+        GradingJob(student, str(submissions[student]), settings, wanted.get(student, {}))
+        for student, result in sorted(results.items())
+        if student in submissions and result.shared != wanted.get(student, {})
+    ]
+
+
 def _feedback_page(course: Course, student: str, assignment: str) -> Path:
     return course.root / CHECKS_FEEDBACK / student / assignment / FEEDBACK_PAGE
 
@@ -400,13 +428,13 @@ def grade_course(
             and old.digest == read_submission(folder, student, layout, settings.limits).digest
         )
         if force or not unchanged:
-            todo.append(GradingJob(student, str(folder), settings))
+            shared = old.shared if old is not None else {}
+            todo.append(GradingJob(student, str(folder), settings, shared))
     outline = read_outline(layout, course.folder("source") / assignment)
-    try:
-        bar = tqdm(
-            total=len(todo), desc=f"grading {assignment}", unit="student", disable=not progress
-        )
-        for job, result in _run_jobs(todo, executor, jobs):
+
+    def grade(jobs_to_run: list[GradingJob], what: str) -> None:
+        bar = tqdm(total=len(jobs_to_run), desc=what, unit="student", disable=not progress)
+        for job, result in _run_jobs(jobs_to_run, executor, jobs):
             _record(course, result, outline)
             if result.digest:
                 save_result(cache / f"{job.student}.json", result, fingerprint)
@@ -414,6 +442,11 @@ def grade_course(
             bar.set_postfix_str(job.student)
             bar.update()
         bar.close()
+
+    try:
+        grade(todo, f"grading {assignment}")
+        again = _copy_jobs(results, submissions, settings)
+        grade(again, "checkpoints shared with a classmate")
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
     feedback = {student: _feedback_page(course, student, assignment) for student in results}
@@ -437,6 +470,6 @@ def grade_course(
     table = summary_table(results.values(), layout, lateness)
     if stream is not None:
         print(table, file=stream)
-    graded = tuple(sorted(job.student for job in todo))
+    graded = tuple(sorted({job.student for job in [*todo, *again]}))
     skipped = tuple(sorted(set(selected) - set(graded)))
     return CourseGrades(results, graded, skipped, csv_path, feedback, table, lateness)

@@ -18,8 +18,10 @@ independent runs look alike. A copy is at 0; independent moves of equal length i
 independent directions are sqrt(2) apart. Honest runs of the course are not
 fully independent (same start, same recipe), so the threshold of the class report is to
 be measured on independent runs of the course's rows (the reproduction's extra seeds).
-A checkpoint that did not move from the start at all has no move to compare with: two
-such checkpoints are at 0 when equal, infinitely far apart otherwise.
+A checkpoint that did not move from the start at all (pruned, never trained) has no move
+to compare with and is nobody's copy: its ratio to anything is infinite. Two students
+who prune the same model without training it get the same file honestly, and the
+accuracy checks already refuse such a model.
 
 Comparing a whole class pair by pair on full state dicts would hold every checkpoint in
 memory; :func:`weight_sketch` reduces each move to a fixed-length count sketch whose
@@ -54,9 +56,9 @@ SKETCH_SIZE = 1024
 deviation of about sqrt(2 / 1024), 4.4 %, the ratios about half that."""
 
 COPY_RATIO = 0.1
-"""Pairs closer than this ratio are reported: a copy is 0, a copy with noise as large as
-a tenth of the training's move 0.1; independent moves of equal length are sqrt(2) apart
-in high dimension."""
+"""Checkpoints closer than this ratio are copies (:mod:`edu.grading._copies`): a copy is
+0, a copy with noise as large as a tenth of the training's move 0.1; independent moves of
+equal length are sqrt(2) apart in high dimension."""
 
 
 def moved_weights(
@@ -104,12 +106,16 @@ def distance_ratio(
     >>> b = {"w.weight": torch.tensor([[0.0, 1.0], [0.0, 0.0]])}
     >>> round(distance_ratio(a, b, start), 4), distance_ratio(a, a, start)
     (1.4142, 0.0)
+    >>> distance_ratio(start, start, start)  # nothing moved: nobody's copy
+    inf
     """
     move_a, move_b = moved_weights(a, start), moved_weights(b, start)
-    between = float((move_a - move_b).norm())
-    if between == 0.0:
-        return 0.0
-    smaller = min(float(move_a.norm()), float(move_b.norm()))
+    return _ratio(float((move_a - move_b).norm()), float(move_a.norm()), float(move_b.norm()))
+
+
+def _ratio(between: float, move_a: float, move_b: float) -> float:
+    """``between / min(move_a, move_b)``; infinite when either did not move."""
+    smaller = min(move_a, move_b)
     return math.inf if smaller == 0.0 else between / smaller
 
 
@@ -161,11 +167,7 @@ def sketch_ratio(a: WeightSketch, b: WeightSketch) -> float:
     """The estimate of :math:`r(a, b)` from two sketches made with the same hash."""
     if len(a.buckets) != len(b.buckets):
         raise ValueError("sketches of different sizes cannot be compared")
-    between = math.dist(a.buckets, b.buckets)
-    if between == 0.0:
-        return 0.0
-    smaller = min(a.move_norm, b.move_norm)
-    return math.inf if smaller == 0.0 else between / smaller
+    return _ratio(math.dist(a.buckets, b.buckets), a.move_norm, b.move_norm)
 
 
 @dataclass(frozen=True)
@@ -215,9 +217,10 @@ def checkpoint_pairs_html(pairs: list[CheckpointPair], students: int) -> str:
         f"less than {COPY_RATIO:g} times the shorter of their moves away from the pretrained "
         "model they all start from (estimated from a sketch of each move). Independent "
         "training runs end about as far from each other as from their start; a copied file "
-        "is at 0. It is a reason to look at the two submissions, not a finding: no grade "
-        "changes because of it, since a file copied from an honest student would otherwise "
-        "cost that student too.</p>",
+        "is at 0. Both students of a listed pair earn nothing for the checks of that file, "
+        "and their feedback says why without naming the other: the grader cannot tell who "
+        "trained it. Read the two submissions and give the points back, as a manual grade "
+        "in formgrader, to the student who did the work.</p>",
     ]
     if not pairs:
         parts.append("<p>No pair of checkpoints is that close.</p>")

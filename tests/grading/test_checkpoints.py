@@ -230,7 +230,7 @@ def test_sketches_cover_the_checkpoints_that_read(checkpoints, pruned):
     from edu.grading._weight_similarity import moved_weights
 
     start = pretrained_resnet20().state_dict()
-    sketches = checkpoints.sketches(start)
+    sketches = checkpoints.sketches()
     assert sorted(sketches) == ["lab2_finetune_70", "lab3_qat_4bit"]
     moved = float(moved_weights(pruned.state_dict(), start).norm())
     assert sketches["lab2_finetune_70"]["move_norm"] == pytest.approx(moved)
@@ -278,6 +278,60 @@ def test_are_weights_stored_on_their_grid_refused_as_quantization_aware(
     try:
         with pytest.raises(CheckFailed, match="already on their 4-bit grid"):
             lab3_checks._trained_through_quantizer(checkpoints, "lab3_qat_4bit")
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def _moved(state: dict, seed: int, scale: float = 0.01) -> dict:
+    """``state`` moved as a short training run would: noise on every float weight."""
+    generator = torch.Generator().manual_seed(seed)
+    return {
+        key: value + scale * torch.randn(value.shape, generator=generator)
+        if value.is_floating_point() and key.endswith(".weight")
+        else value
+        for key, value in state.items()
+    }
+
+
+def test_are_copies_of_a_reference_checkpoint_refused(tmp_path, make_policy):
+    """A reference checkpoint submitted as it is, or with noise a twentieth of its move,
+    fails every check of the file with the reason; an independent run from the same
+    start, and a model that never moved, are read as usual."""
+    start = pretrained_resnet20().state_dict()
+    reference = _moved(start, 1)
+    nudged = _moved(reference, 2, scale=0.0005)
+    files = {
+        "lab2_finetune_70.pt": _saved(reference),
+        "lab2_global_iterative_70.pt": _saved(nudged),
+        "lab3_qat_4bit.pt": _saved(_moved(start, 3)),
+        "lab3_sparse_qat_4bit.pt": _saved(start),
+    }
+    checkpoints, readers = _checkpoints(files, tmp_path, make_policy)
+    checkpoints.references = {"lab2_finetune_70.pt": reference}
+    try:
+        for name in ("lab2_finetune_70", "lab2_global_iterative_70"):
+            with pytest.raises(CheckFailed, match="copy of the course's reference checkpoint"):
+                checkpoints.model(name)
+            with pytest.raises(CheckFailed, match="lab2_finetune_70.pt"):
+                checkpoints.total_sparsity(name)
+        assert checkpoints.model("lab3_qat_4bit") is not None
+        assert checkpoints.model("lab3_sparse_qat_4bit") is not None  # unmoved: nobody's copy
+        assert sorted(checkpoints.sketches()) == sorted(f.removesuffix(".pt") for f in files)
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def test_is_a_checkpoint_shared_with_a_classmate_refused(tmp_path, make_policy, pruned):
+    """A checkpoint the class pass named fails with its message and is still sketched."""
+    files = {"lab2_finetune_70.pt": _saved(pruned.state_dict())}
+    checkpoints, readers = _checkpoints(files, tmp_path, make_policy)
+    checkpoints.shared = {"lab2_finetune_70": "nearly identical to another student's"}
+    try:
+        with pytest.raises(CheckFailed, match="nearly identical to another student's"):
+            checkpoints.layer_sparsity("lab2_finetune_70")
+        assert list(checkpoints.sketches()) == ["lab2_finetune_70"]
     finally:
         for reader in readers:
             reader.close()

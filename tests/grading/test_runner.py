@@ -9,6 +9,7 @@ submissions are skipped, and that ``students=[...]`` regrades exactly one.
 """
 
 import concurrent.futures
+import html
 import json
 import shutil
 from pathlib import Path
@@ -112,6 +113,41 @@ def test_is_one_student_regraded_alone(courses):
     assert again.graded == ("stub",)
     assert again.results["stub"].scores["test_tf_1_3"] == 1
     assert again.results["solution"].score == 58  # from the cache, untouched
+
+
+def test_do_both_students_of_a_shared_checkpoint_lose_its_points(courses, tmp_path):
+    """A classmate's checkpoint copied into a submission: do both students earn nothing for
+    that file's checks, the one who did not change graded again by the class pass, with a
+    message that names no one; and once the copy is gone, does the other get the points
+    back? The solution's other checkpoints keep theirs."""
+    parallel, _, _, _, options, _ = courses
+    course = tmp_path / "course"
+    shutil.copytree(parallel, course)
+    submitted = course / "submitted"
+    copied = submitted / "stub" / "homework" / "lab3_qat_4bit.pt"
+    shutil.copy(submitted / "solution" / "homework" / "lab3_qat_4bit.pt", copied)
+    before = grade_course(course, "homework", students=["solution"], force=True, **options)
+    points = before.results["solution"].scores["test_lab3_qat_4bit"]
+    assert points > 0  # it loads, on synthetic data
+
+    paired = grade_course(course, "homework", students=["stub"], **options)
+    assert paired.graded == ("solution", "stub")
+    for student in ("solution", "stub"):
+        result = paired.results[student]
+        assert result.scores["test_lab3_qat_4bit"] == 0, student
+        assert result.shared == {"lab3_qat_4bit": result.shared["lab3_qat_4bit"]}
+        message = result.shared["lab3_qat_4bit"]
+        assert "nearly identical to another student's" in message and "stub" not in message
+        page = course / "checks_feedback" / student / "homework" / "checks.html"
+        assert html.escape(message) in page.read_text()
+    assert paired.results["solution"].score == before.results["solution"].score - points
+    assert grade_course(course, "homework", **options).graded == ()  # stable
+
+    copied.unlink()
+    apart = grade_course(course, "homework", students=["stub"], **options)
+    assert apart.graded == ("solution", "stub")
+    assert apart.results["solution"].scores == before.results["solution"].scores
+    assert apart.results["solution"].shared == {}
 
 
 def test_does_any_executor_work(courses, tmp_path):

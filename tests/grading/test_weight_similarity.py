@@ -72,7 +72,7 @@ def test_an_unmoved_checkpoint_and_mismatched_ones():
     start = {"w.weight": torch.zeros(2, 2)}
     moved = {"w.weight": torch.ones(2, 2)}
     assert distance_ratio(start, moved, start) == math.inf
-    assert distance_ratio(start, start, start) == 0.0
+    assert distance_ratio(start, start, start) == math.inf  # nothing moved: nobody's copy
     with pytest.raises(ValueError, match="shape"):
         distance_ratio({"w.weight": torch.zeros(3, 2)}, moved, start)
     with pytest.raises(ValueError, match="share no"):
@@ -101,7 +101,7 @@ def test_class_pairs_list_the_copies_and_not_the_independent_runs(start):
     assert [(p.checkpoint, p.students) for p in pairs] == [("lab2_finetune_70", ("ann", "bob"))]
     assert pairs[0].ratio == pytest.approx(0.01, abs=0.005)
     page = checkpoint_pairs_html(pairs, 3)
-    assert "<td>ann</td><td>bob</td>" in page and "no grade changes" in page
+    assert "<td>ann</td><td>bob</td>" in page and "earn nothing for the checks" in page
     assert "No pair" in checkpoint_pairs_html([], 3)
 
 
