@@ -13,9 +13,11 @@ sensitivity scans of Lab 4 (``<row>/scan.json``) and, when ``edu frontier`` ran,
 ``grader/reference/<name>.pt`` (instructor material, not package data) as a plain
 float32 state dict (the format a student submits), checks each file the way the grader
 reads a submission (:func:`edu.notebook.load_submission`), and records the row, the
-command, the accuracy and the file's SHA-256 in ``checkpoints.json``. The same rows of
-the seed-1 run, an independent one, go to ``grader/reference/seed-1/``: the course
-demo's full solution, which is the student's own work in that it is not the reference.
+command, the accuracy and the file's SHA-256 in ``checkpoints.json``. A reference set it
+replaces is moved to ``grader/reference/retired/<its manifest's SHA-256, 12 digits>/``:
+students may hold it (earlier releases shipped it), so the grader keeps refusing copies
+of it. The same rows of the seed-1 run, an independent one, go to ``grader/demo/``: the
+course demo's full solution, the student's own work in that it is not the reference.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import torch
 
 from edu.experiments import (
+    DEMO_FOLDER,
     LABS,
     MODEL_FILE,
     REFERENCE_FOLDER,
@@ -68,6 +72,21 @@ def _ship_tables(output_dir: Path) -> None:
             shutil.copyfile(_require(frontier / name), RESULTS_DIR / "frontier" / name)
 
 
+def _retire(folder: Path, replacing: dict[str, dict]) -> None:
+    """Move the set in ``folder`` to ``retired/`` when ``replacing`` changes any of its files."""
+    manifest = folder / "checkpoints.json"
+    if not manifest.is_file():
+        return
+    old = json.loads(manifest.read_text())["checkpoints"]
+    if all(old.get(name, {}).get("sha256") == new["sha256"] for name, new in replacing.items()):
+        return
+    target = folder / "retired" / file_sha256(manifest)[:12]
+    target.mkdir(parents=True, exist_ok=True)
+    for name in old:
+        shutil.move(folder / f"{name}.pt", target / f"{name}.pt")
+    shutil.move(manifest, target / manifest.name)
+
+
 def _ship_checkpoint(output_dir: Path, name: str, lab: str, row: str, folder: Path) -> dict:
     row_dir = output_dir / lab / row
     record = json.loads(_require(row_dir / ROW_FILE).read_text())
@@ -102,12 +121,18 @@ def main() -> None:
     _ship_tables(args.output_dir)
     for run_dir, folder in (
         (args.output_dir, CHECKPOINTS_DIR),
-        (seed_dir(args.output_dir, 1), CHECKPOINTS_DIR / "seed-1"),
+        (seed_dir(args.output_dir, 1), REPO / DEMO_FOLDER),
     ):
-        checkpoints = {
-            name: _ship_checkpoint(run_dir, name, lab, row, folder)
-            for name, (lab, row) in REFERENCE_ROWS.items()
-        }
+        with tempfile.TemporaryDirectory() as staging:
+            checkpoints = {
+                name: _ship_checkpoint(run_dir, name, lab, row, Path(staging))
+                for name, (lab, row) in REFERENCE_ROWS.items()
+            }
+            if folder == CHECKPOINTS_DIR:
+                _retire(folder, checkpoints)
+            folder.mkdir(parents=True, exist_ok=True)
+            for name in checkpoints:
+                shutil.move(Path(staging) / f"{name}.pt", folder / f"{name}.pt")
         manifest = {
             "shipped_by": f"python scripts/ship_reproduction.py {args.output_dir}",
             "checkpoints": checkpoints,

@@ -120,7 +120,9 @@ def build_course(
     students : mapping of str to SampleSubmission
         Student id -> the builder of their submission (:data:`SAMPLE_SUBMISSIONS`).
     checkpoints : mapping of str to Path
-        The reference checkpoints the builders may submit, by checkpoint name.
+        The checkpoints the full solution submits, by checkpoint name. The builders
+        run after the hidden checks (with the reference checkpoints) are copied into
+        ``course / "grader"``.
     repository : Path, optional
         Where ``solutions/`` and ``grader/`` are; default :func:`course_repository`.
     assignment : str, default "homework"
@@ -139,6 +141,12 @@ def build_course(
     _generate_release(course, assignment)
     release = _read_notebooks(course / "release" / assignment)
     solutions = _read_notebooks(course / "source" / assignment)
+    shutil.copytree(
+        repository / "grader",
+        course / "grader",
+        ignore=shutil.ignore_patterns("__pycache__"),
+        dirs_exist_ok=True,
+    )
     for student, build in students.items():
         notebooks, files = build(release, solutions, course, checkpoints)
         folder = course / "submitted" / student / assignment
@@ -147,10 +155,4 @@ def build_course(
             nbformat.write(notebook, folder / f"{stem}.ipynb")
         for name, data in {"submission_secret.txt": _secret(student), **files}.items():
             (folder / name).write_bytes(data)
-    shutil.copytree(
-        repository / "grader",
-        course / "grader",
-        ignore=shutil.ignore_patterns("__pycache__"),
-        dirs_exist_ok=True,
-    )
     return course

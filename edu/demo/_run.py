@@ -136,9 +136,10 @@ def run_demo(
     out : path-like
         The course folder to create (replaced if an earlier demo made it).
     checkpoints : mapping of str to Path, optional
-        The checkpoints the full solution submits; default the shipped reference ones
-        (:func:`edu.experiments.reference_checkpoints` of the course repository's
-        ``grader/reference/``).
+        The checkpoints the full solution submits; default those of an independent
+        run of the reference rows (:func:`edu.experiments.reference_checkpoints` of the
+        course repository's ``grader/demo/``): the reference ones themselves are refused
+        as copies.
     students : mapping of str to SampleSubmission, optional
         The class's homework; default :data:`SAMPLE_SUBMISSIONS`. It must hold
         ``full_solution`` and ``untouched_stub``, whose scores the demo checks.
@@ -161,7 +162,7 @@ def run_demo(
     -------
     DemoOutcome
     """
-    from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
+    from edu.experiments import DEMO_FOLDER, reference_checkpoints
     from edu.grading import grade_course
 
     classes = {
@@ -169,7 +170,7 @@ def run_demo(
         ASSIGNMENTS[1]: dict(LAB4_SAMPLE_SUBMISSIONS if lab4_students is None else lab4_students),
     }
     if checkpoints is None:
-        checkpoints = reference_checkpoints(course_repository() / REFERENCE_FOLDER)
+        checkpoints = reference_checkpoints(course_repository() / DEMO_FOLDER)
     given = {ASSIGNMENT: dict(checkpoints)}  # Lab 4 has no checkpoint
     course = prepare_demo_folder(Path(out))
     classes = {name: class_ for name, class_ in classes.items() if class_ or name == ASSIGNMENT}

@@ -6,11 +6,13 @@ downloads (checksums, locked cells and all), and fills in solution cells the way
 student would:
 
 - ``full_solution``: every taught function as in the instructor's notebooks, and the
-  reference checkpoints of the reproduction (:func:`edu.experiments.reference_checkpoints`);
+  checkpoints of an independent run of the reference rows (the reproduction's seed 1,
+  ``grader/demo/``: :func:`edu.experiments.reference_checkpoints`);
 - ``untouched_stub``: the release as it is, nothing submitted beside it;
 - ``partly_wrong``: two true/false answers flipped, a soft threshold that forgets to
   shrink, a "global" pruning that thresholds each layer on its own, the Lab 3
-  checkpoints missing and Lab 2's global model pruned once but never finetuned;
+  checkpoints missing, Lab 2's global model pruned once but never finetuned, and the
+  course's own reference file submitted as Lab 2's per-layer model (refused as a copy);
 - ``hostile``: hands its work to ``edu``, crashes its kernel in one function, rewrites a
   test cell, monkeypatches numpy's comparisons, writes over the gradebook and another
   student's checkpoint, floods stderr, and submits a pickle that would run a command.
@@ -23,8 +25,9 @@ clustered with the weights; and ``remove_inner_channels`` importing
 hand keeps its points).
 
 Each builder takes the release and solution notebooks (by file stem), the course folder
-and the reference checkpoints, and returns ``(notebooks, files)``: notebooks by stem,
-and extra files (checkpoints, ``timestamp.txt``) as bytes by file name.
+(its ``grader/`` already there) and the full solution's checkpoints, and returns
+``(notebooks, files)``: notebooks by stem, and extra files (checkpoints,
+``timestamp.txt``) as bytes by file name.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from pathlib import Path
 import nbformat
 import torch
 
+from edu.experiments import REFERENCE_FOLDER
 from edu.models import pretrained_resnet20
 from edu.prune import prune_model
 
@@ -110,7 +114,7 @@ def _saved(state: object) -> bytes:
 
 
 def full_solution(release, solutions, course, checkpoints):
-    """Every answer right, the reference checkpoints submitted."""
+    """Every answer right, the checkpoints of an honest run submitted."""
     files = {f"{name}.pt": Path(path).read_bytes() for name, path in checkpoints.items()}
     return _all_solved(release, solutions), {**files, "timestamp.txt": _TIMESTAMP}
 
@@ -121,7 +125,8 @@ def untouched_stub(release, solutions, course, checkpoints):
 
 
 def partly_wrong(release, solutions, course, checkpoints):
-    """Typical mistakes: flipped answers, an unbiased-looking threshold, per-layer "global"."""
+    """Typical mistakes: flipped answers, an unbiased-looking threshold, per-layer "global",
+    and the course's reference file handed in as the student's own."""
     notebooks = _all_solved(release, solutions)
     part0 = notebooks["part0_true_false"]
     for grade_id in ("tf_1_2", "tf_1_5"):
@@ -145,7 +150,7 @@ def partly_wrong(release, solutions, course, checkpoints):
     never_finetuned = pretrained_resnet20()
     prune_model(never_finetuned, 70, "global")
     files = {
-        "lab2_finetune_70.pt": Path(checkpoints["lab2_finetune_70"]).read_bytes(),
+        "lab2_finetune_70.pt": (course / REFERENCE_FOLDER / "lab2_finetune_70.pt").read_bytes(),
         "lab2_global_iterative_70.pt": _saved(never_finetuned.state_dict()),
         "timestamp.txt": _TIMESTAMP,
     }

@@ -18,7 +18,8 @@ This layer sits on top of :mod:`edu.data`, :mod:`edu.train`, :mod:`edu.prune` an
   starts from;
 - :func:`reference_checkpoints` gives the reference checkpoints of the rows a homework
   submission holds (:data:`REFERENCE_ROWS`), kept with the hidden checks
-  (:data:`REFERENCE_FOLDER`), not in the package.
+  (:data:`REFERENCE_FOLDER`), not in the package, and those of an independent run
+  that the demo's full solution submits (:data:`DEMO_FOLDER`).
 """
 
 from edu.experiments._experiment import MODEL_FILE, ROW_FILE, Experiment, RowResult
@@ -26,6 +27,7 @@ from edu.experiments._finetune import CHECKPOINT, finetune, make_optimizer
 from edu.experiments._lab3 import SPARSE_CANDIDATES, best_sparse_start
 from edu.experiments._lab4 import SCAN_FILE, SCAN_SPARSITIES
 from edu.experiments._reference import (
+    DEMO_FOLDER,
     REFERENCE_FOLDER,
     REFERENCE_ROWS,
     reference_checkpoints,
@@ -56,6 +58,7 @@ from edu.experiments._tables import (
 __all__ = [
     "CHECKPOINT",
     "COMPARED_ROWS",
+    "DEMO_FOLDER",
     "GROUP_LASSO_STRENGTH",
     "HOMEWORK_SEEDED",
     "LAB2_ROWS",

@@ -6,7 +6,12 @@ bits. Their weights are plain state dicts, the format a student submits, kept be
 the hidden checks in the course repository (:data:`REFERENCE_FOLDER`,
 ``grader/reference/<name>.pt``) with ``checkpoints.json`` recording the row, the
 command and the accuracy of each. They are not package data: a student who installs
-``edu`` does not get them with it. The course demo submits them as the full solution.
+``edu`` does not get them with it. A submitted checkpoint that copies one of them, or one
+of the sets retired to ``grader/reference/retired/`` (which earlier releases of the
+package shipped), earns nothing (:mod:`edu.grading._copies`).
+
+The course demo's full solution submits the same rows of an independent run, the
+reproduction's seed 1 (:data:`DEMO_FOLDER`): a student's own work, as the grader sees it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REFERENCE_FOLDER", "REFERENCE_ROWS", "reference_checkpoints", "reference_manifest"]
+__all__ = [
+    "DEMO_FOLDER",
+    "REFERENCE_FOLDER",
+    "REFERENCE_ROWS",
+    "reference_checkpoints",
+    "reference_manifest",
+]
 
 REFERENCE_ROWS: dict[str, tuple[str, str]] = {
     "lab2_finetune_70": ("lab2", "finetune-70"),
@@ -28,6 +39,10 @@ REFERENCE_ROWS: dict[str, tuple[str, str]] = {
 
 REFERENCE_FOLDER = Path("grader") / "reference"
 """Where the reference checkpoints live, relative to the course repository."""
+
+DEMO_FOLDER = Path("grader") / "demo"
+"""Where the checkpoints of the demo's full solution live (the same rows, seed 1),
+relative to the course repository; laid out as :data:`REFERENCE_FOLDER`."""
 
 _MANIFEST = "checkpoints.json"
 
@@ -61,7 +76,7 @@ def reference_checkpoints(folder: str | os.PathLike) -> dict[str, Path]:
     ----------
     folder : path-like
         The reference folder, ``<course repository>/grader/reference``
-        (:data:`REFERENCE_FOLDER`).
+        (:data:`REFERENCE_FOLDER`), or the demo's (:data:`DEMO_FOLDER`).
 
     Returns
     -------

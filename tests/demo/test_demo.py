@@ -15,11 +15,12 @@ from edu.demo import (
     run_demo,
     solved,
 )
-from edu.experiments import REFERENCE_FOLDER, REFERENCE_ROWS, reference_checkpoints
+from edu.experiments import DEMO_FOLDER, REFERENCE_FOLDER, REFERENCE_ROWS, reference_checkpoints
 from edu.grading import find_cifar10
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO / REFERENCE_FOLDER
+HONEST = REPO / DEMO_FOLDER
 
 
 def _grade_id(cell):
@@ -96,18 +97,35 @@ def test_does_nbgrader_find_the_demo_course_by_its_config(tmp_path):
     assert "No nbgrader_config.py" not in completed.stderr
 
 
-def test_are_the_reference_checkpoints_committed_for_every_row():
+@pytest.mark.parametrize("folder", [REFERENCE, HONEST], ids=["reference", "demo"])
+def test_are_the_reference_checkpoints_committed_for_every_row(folder):
     """Does every homework checkpoint have its reference file beside the hidden checks,
-    named after its row?"""
-    paths = reference_checkpoints(REFERENCE)  # committed: missing is a failure, not a skip
+    named after its row, and its independent run for the demo?"""
+    paths = reference_checkpoints(folder)  # committed: missing is a failure, not a skip
     assert sorted(paths) == sorted(REFERENCE_ROWS)
     assert sum(path.stat().st_size for path in paths.values()) <= 15 << 20
 
 
+def test_is_the_demo_run_independent_of_the_reference():
+    """Is each checkpoint of the demo's run far from the reference's by the grader's own
+    measure, so that the full solution is not refused as a copy?"""
+    import torch
+
+    from edu.grading._weight_similarity import COPY_RATIO, distance_ratio
+    from edu.models import pretrained_resnet20
+
+    start = pretrained_resnet20().state_dict()
+    honest, reference = reference_checkpoints(HONEST), reference_checkpoints(REFERENCE)
+    for name in REFERENCE_ROWS:
+        a = torch.load(honest[name], weights_only=True)
+        b = torch.load(reference[name], weights_only=True)
+        assert distance_ratio(a, b, start) > 5 * COPY_RATIO, name
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo, graded once on the real CIFAR-10 with the shipped checkpoints."""
-    checkpoints = reference_checkpoints(REFERENCE)
+    """The demo, graded once on the real CIFAR-10 with the committed checkpoints."""
+    checkpoints = reference_checkpoints(HONEST)
     root = find_cifar10()
     if root is None:
         pytest.skip(f"CIFAR-10 not found ({find_data_root()}): set EDU_DATA_ROOT")
@@ -146,10 +164,13 @@ def test_are_the_partly_wrong_mistakes_the_ones_graded_down(demo):
         "test_tf_1_5",
         "test_soft_threshold",
         "test_global_prune_by_percentage",
+        "test_lab2_finetune_70",
         "test_lab2_global_iterative_70",
         "test_lab3_qat_4bit",
         "test_lab3_sparse_qat_4bit",
     }
+    page = demo.feedback["partly_wrong"].read_text()
+    assert "is a copy of the course&#x27;s reference checkpoint lab2_finetune_70.pt" in page
 
 
 @pytest.mark.slow
@@ -162,7 +183,7 @@ def test_does_the_hostile_submission_gain_nothing_and_harm_no_one(demo):
     assert "was refused" in page
     submitted = demo.course / "submitted" / "full_solution" / "homework"
     assert submitted.joinpath("lab2_finetune_70.pt").read_bytes() == (
-        reference_checkpoints(REFERENCE)["lab2_finetune_70"].read_bytes()
+        reference_checkpoints(HONEST)["lab2_finetune_70"].read_bytes()
     )
     assert not list(demo.course.rglob("pwned"))
     assert set(demo.feedback) == set(SAMPLE_SUBMISSIONS)

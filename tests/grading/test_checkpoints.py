@@ -313,7 +313,7 @@ def test_are_copies_of_a_reference_checkpoint_refused(tmp_path, make_policy):
         for name in ("lab2_finetune_70", "lab2_global_iterative_70"):
             with pytest.raises(CheckFailed, match="copy of the course's reference checkpoint"):
                 checkpoints.model(name)
-            with pytest.raises(CheckFailed, match="lab2_finetune_70.pt"):
+            with pytest.raises(CheckFailed, match=r"lab2_finetune_70\.pt"):
                 checkpoints.total_sparsity(name)
         assert checkpoints.model("lab3_qat_4bit") is not None
         assert checkpoints.model("lab3_sparse_qat_4bit") is not None  # unmoved: nobody's copy
