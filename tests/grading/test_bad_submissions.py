@@ -27,9 +27,11 @@ import torch
 from PIL import Image
 
 from edu.data import CIFAR10_CLASSES
+from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
 from edu.grading import Limits, grade_course
 from edu.grading._assignment import put_tools_on_path
 from edu.models import ResNetCIFAR, pretrained_resnet20, resnet_from_state_dict
+from edu.notebook import SUBMISSION_CHECKPOINTS
 from edu.prune import prune_model
 from edu.quant import quantize_weights, quantized_layers
 
@@ -465,6 +467,14 @@ def does_nothing(sol, rel, course):
     return {"lab2_pruning": lab2, "lab3_quantization": lab3}, files
 
 
+def copies_the_reference(sol, rel, course):
+    """The untouched release and the course's reference checkpoints, copied from the
+    instructor's files (as a student holding an earlier release of the package could)."""
+    folder = Path(__file__).resolve().parents[2] / REFERENCE_FOLDER
+    copied = reference_checkpoints(folder)
+    return dict(rel), {f"{name}.pt": path.read_bytes() for name, path in copied.items()}
+
+
 SUBMISSIONS = {
     "solution": solution,
     "stub": stub,
@@ -483,6 +493,7 @@ SUBMISSIONS = {
     "reads_the_solution": reads_the_solution,
     "hands_over_the_work": hands_over_the_work,
     "does_nothing": does_nothing,
+    "copies_the_reference": copies_the_reference,
 }
 
 
@@ -825,3 +836,14 @@ def test_does_doing_nothing_earn_nothing(graded_class):
     assert "pretrained model unchanged" in _check(result, "test_lab3_qat_4bit_levels").message
     sparse = _check(result, "test_lab3_sparse_qat_4bit_levels")
     assert "lab2_finetune_70.pt unchanged" in sparse.message
+
+
+def test_do_copies_of_the_reference_checkpoints_earn_nothing(graded_class):
+    """Do the course's reference checkpoints, handed in as a student's own, score what the
+    stub scores for every checkpoint check, each saying whose file it is?"""
+    result = _result(graded_class, "copies_the_reference")
+    assert result.score == 0
+    for name in SUBMISSION_CHECKPOINTS:
+        message = _messages(result, f"test_{name}")
+        assert f"is a copy of the course's reference checkpoint {name}.pt" in message, name
+    assert sorted(result.sketches) == sorted(SUBMISSION_CHECKPOINTS)
