@@ -1,8 +1,9 @@
 """Time to grade a class: ``edu grade`` with ``--jobs 1`` and ``--jobs 2``, and stock nbgrader.
 
 The class is ``--students`` submissions (default 20) made by the course demo's
-builders (:data:`edu.demo.SAMPLE_SUBMISSIONS`), cycling through full solution (with
-the reference checkpoints), partly wrong, untouched stub and hostile, so that it holds
+builders (:data:`edu.demo.SAMPLE_SUBMISSIONS`), cycling through full solution (each with
+checkpoints of its own: the demo's independent run with per-student noise,
+``benchmarks/_own_checkpoints.py``), partly wrong, untouched stub and hostile, so that it holds
 the mix a real class sends: mostly working notebooks, some broken, one or two that
 crash their kernel. Three runs grade the same submissions, each in its own copy of the
 course folder, one after the other in this process's run:
@@ -30,6 +31,7 @@ Run from the repository root, with CIFAR-10 where ``edu.data`` finds it::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -45,9 +47,10 @@ from pathlib import Path
 from typing import Any
 
 from _machine import cpu_model  # benchmarks/, the script's folder
+from _own_checkpoints import own_checkpoints
 
 from edu.demo import ASSIGNMENT, SAMPLE_SUBMISSIONS, build_course
-from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
+from edu.experiments import DEMO_FOLDER, REFERENCE_FOLDER, reference_checkpoints
 from edu.grading import find_cifar10, grade_course
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,14 +75,25 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _class(students: int) -> dict[str, Any]:
-    kinds = list(SAMPLE_SUBMISSIONS)
-    return {
-        f"s{index + 1:02d}_{kinds[index % len(kinds)]}": SAMPLE_SUBMISSIONS[
-            kinds[index % len(kinds)]
-        ]
-        for index in range(students)
-    }
+def _class(students: int, folder: Path) -> dict[str, Any]:
+    """``students`` builders cycling through the demo's kinds; every full solution hands in
+    checkpoints of its own, written under ``folder`` (:mod:`_own_checkpoints`)."""
+    names = list(SAMPLE_SUBMISSIONS)
+    kinds = [names[index % len(names)] for index in range(students)]
+    demo = reference_checkpoints(REPO / DEMO_FOLDER)
+    own = iter(own_checkpoints(demo, kinds.count("full_solution"), folder))
+    builders = {}
+    for index, kind in enumerate(kinds):
+        build = SAMPLE_SUBMISSIONS[kind]
+        if kind == "full_solution":
+            build = functools.partial(_submitting, build, next(own))
+        builders[f"s{index + 1:02d}_{kind}"] = build
+    return builders
+
+
+def _submitting(build, checkpoints, release, solutions, course, _demo):
+    """``build`` with ``checkpoints`` in place of the demo's."""
+    return build(release, solutions, course, checkpoints)
 
 
 def _timed_grading(course: Path, jobs: int, data_root: str) -> tuple[float, Any]:
@@ -176,10 +190,10 @@ def main() -> None:
     data_root = find_cifar10(args.data_root)
     if data_root is None:
         raise SystemExit("CIFAR-10 not found: pass --data-root or set EDU_DATA_ROOT")
-    students = _class(args.students)
     with tempfile.TemporaryDirectory(prefix="edu-bench-") as scratch:
+        demo = reference_checkpoints(REPO / DEMO_FOLDER)
         base = build_course(
-            Path(scratch) / "base", students, reference_checkpoints(REPO / REFERENCE_FOLDER)
+            Path(scratch) / "base", _class(args.students, Path(scratch) / "own"), demo
         )
         courses = {}
         for run in ("jobs1", "jobs2", "nbgrader"):

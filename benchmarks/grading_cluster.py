@@ -37,7 +37,7 @@ import distributed
 
 from edu.cli._cluster import cluster_executor
 from edu.demo import ASSIGNMENT, build_course
-from edu.experiments import REFERENCE_FOLDER, reference_checkpoints
+from edu.experiments import DEMO_FOLDER, reference_checkpoints
 from edu.grading import find_cifar10, grade_course
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -96,8 +96,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="edu-bench-") as scratch:
         base = build_course(
             Path(scratch) / "base",
-            _class(args.students),
-            reference_checkpoints(REPO / REFERENCE_FOLDER),
+            _class(args.students, Path(scratch) / "own"),
+            reference_checkpoints(REPO / DEMO_FOLDER),
         )
         for repeat in range(args.repeats):
             for name, run in runs.items():
