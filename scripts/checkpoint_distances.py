@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/checkpoint_distances.py outputs/reference [--json FILE]
+    python scripts/checkpoint_distances.py outputs/reference [--pretrained FILE] [--json FILE]
 
 For each of the four rows a homework submission holds (``edu.experiments.REFERENCE_ROWS``)
 it takes the model of the main run and of every extra seed that ran the row
@@ -45,10 +45,20 @@ def _runs(output_dir: Path, lab: str, row: str) -> dict[str, Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output_dir", type=Path, help="the --output-dir of edu reproduce all")
+    parser.add_argument(
+        "--pretrained",
+        type=Path,
+        default=None,
+        help="the model the runs started from (default: the package's pretrained model, "
+        "which grading measures moves from)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
 
-    start = pretrained_resnet20().state_dict()
+    if args.pretrained is None:
+        start = pretrained_resnet20().state_dict()
+    else:
+        start = load_state_dict(args.pretrained)
     results = {}
     print(f"copies are refused below {COPY_RATIO}")
     for name, (lab, row) in REFERENCE_ROWS.items():
@@ -66,6 +76,8 @@ def main() -> None:
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         command = f"python scripts/checkpoint_distances.py {args.output_dir}"
+        if args.pretrained is not None:
+            command += f" --pretrained {args.pretrained}"
         args.json.write_text(json.dumps({"command": command, "checkpoints": results}, indent=2))
 
 
