@@ -18,12 +18,15 @@ replaces is moved to ``grader/reference/retired/<its manifest's SHA-256, 12 digi
 students may hold it (earlier releases shipped it), so the grader keeps refusing copies
 of it. The same rows of the seed-1 run, an independent one, go to ``grader/demo/``: the
 course demo's full solution, the student's own work in that it is not the reference.
+The reference accuracies of the hidden checks (``[accuracy.reference]`` of
+``grader/thresholds.toml``) become the shipped rows' accuracies.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -47,6 +50,7 @@ from edu.train import load_checkpoint
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "docs" / "results"
 CHECKPOINTS_DIR = REPO / REFERENCE_FOLDER
+THRESHOLDS = REPO / "grader" / "thresholds.toml"
 RESULT_FILES = ("results.md", "results.json", "command.txt")
 
 
@@ -110,6 +114,17 @@ def _ship_checkpoint(output_dir: Path, name: str, lab: str, row: str, folder: Pa
     }
 
 
+def _update_thresholds(checkpoints: dict[str, dict]) -> None:
+    """Each ``name = accuracy`` line of ``[accuracy.reference]`` set to the shipped row's."""
+    text = THRESHOLDS.read_text()
+    for name, record in checkpoints.items():
+        line = re.compile(rf"^{name} = [0-9.]+", re.MULTILINE)
+        if not line.search(text):
+            raise SystemExit(f"{THRESHOLDS} has no reference accuracy for {name}")
+        text = line.sub(f"{name} = {record['test_accuracy']:.4f}", text)
+    THRESHOLDS.write_text(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output_dir", type=Path, help="the --output-dir of edu reproduce")
@@ -130,6 +145,7 @@ def main() -> None:
             }
             if folder == CHECKPOINTS_DIR:
                 _retire(folder, checkpoints)
+                _update_thresholds(checkpoints)
             folder.mkdir(parents=True, exist_ok=True)
             for name in checkpoints:
                 shutil.move(Path(staging) / f"{name}.pt", folder / f"{name}.pt")

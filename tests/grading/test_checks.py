@@ -162,6 +162,20 @@ def test_do_the_checks_add_up_to_the_cells_points(repo, layout):
         check_points(everything, layout)
 
 
+def test_are_the_thresholds_the_shipped_reference_accuracies(repo):
+    """Is each checkpoint's reference accuracy in grader/thresholds.toml the accuracy its
+    shipped reference checkpoint's row measured (both written by ship_reproduction.py)?"""
+    import tomllib
+
+    from edu.experiments import REFERENCE_FOLDER, reference_manifest
+
+    thresholds = tomllib.loads((repo / "grader" / "thresholds.toml").read_text())
+    shipped = reference_manifest(repo / REFERENCE_FOLDER)["checkpoints"]
+    assert thresholds["accuracy"]["reference"] == {
+        name: record["test_accuracy"] for name, record in shipped.items()
+    }
+
+
 def test_does_the_reference_solution_pass_every_check(reference_results):
     """Do the instructor's solutions pass all checks of functions and answers?"""
     function_checks = {
