@@ -121,7 +121,7 @@ def _update_thresholds(checkpoints: dict[str, dict]) -> None:
         line = re.compile(rf"^{name} = [0-9.]+", re.MULTILINE)
         if not line.search(text):
             raise SystemExit(f"{THRESHOLDS} has no reference accuracy for {name}")
-        text = line.sub(f"{name} = {record['test_accuracy']:.4f}", text)
+        text = line.sub(f"{name} = {record['test_accuracy']}", text)
     THRESHOLDS.write_text(text)
 
 
