@@ -75,12 +75,12 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _class(students: int, folder: Path) -> dict[str, Any]:
+def _class(students: int, demo: dict[str, Path], folder: Path) -> dict[str, Any]:
     """``students`` builders cycling through the demo's kinds; every full solution hands in
-    checkpoints of its own, written under ``folder`` (:mod:`_own_checkpoints`)."""
+    checkpoints of its own, made from the ``demo`` set under ``folder``
+    (:mod:`_own_checkpoints`)."""
     names = list(SAMPLE_SUBMISSIONS)
     kinds = [names[index % len(names)] for index in range(students)]
-    demo = reference_checkpoints(REPO / DEMO_FOLDER)
     own = iter(own_checkpoints(demo, kinds.count("full_solution"), folder))
     builders = {}
     for index, kind in enumerate(kinds):
@@ -193,7 +193,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="edu-bench-") as scratch:
         demo = reference_checkpoints(REPO / DEMO_FOLDER)
         base = build_course(
-            Path(scratch) / "base", _class(args.students, Path(scratch) / "own"), demo
+            Path(scratch) / "base", _class(args.students, demo, Path(scratch) / "own"), demo
         )
         courses = {}
         for run in ("jobs1", "jobs2", "nbgrader"):
@@ -225,6 +225,9 @@ def main() -> None:
         "kernel_starts_per_submission": notebooks,
         "accuracy_evaluation_seconds_per_submission": round(accuracy, 2),
         "nbgrader_could_not_grade": nbgrader_failed,
+        "full_solutions_full_marks": all(
+            r.score == r.max_score for s, r in grades.results.items() if s.endswith("full_solution")
+        ),
         "same_scores_jobs1_jobs2": {s: r.scores for s, r in grades.results.items()}
         == {s: r.scores for s, r in grades2.results.items()},
     }

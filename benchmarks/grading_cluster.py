@@ -94,10 +94,9 @@ def main() -> None:
     seconds: dict[str, list[float]] = {name: [] for name in runs}
     scores: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="edu-bench-") as scratch:
+        demo = reference_checkpoints(REPO / DEMO_FOLDER)
         base = build_course(
-            Path(scratch) / "base",
-            _class(args.students, Path(scratch) / "own"),
-            reference_checkpoints(REPO / DEMO_FOLDER),
+            Path(scratch) / "base", _class(args.students, demo, Path(scratch) / "own"), demo
         )
         for repeat in range(args.repeats):
             for name, run in runs.items():

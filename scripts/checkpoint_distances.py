@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import shlex
 from pathlib import Path
 
 from edu.experiments import MODEL_FILE, REFERENCE_ROWS
@@ -35,7 +36,8 @@ from edu.train import load_state_dict
 def _runs(output_dir: Path, lab: str, row: str) -> dict[str, Path]:
     """The model of every run of the row: ``seed 0`` (the main run), ``seed N``."""
     runs = {"seed 0": output_dir / lab / row / MODEL_FILE}
-    for folder in sorted((output_dir / "seeds").glob("*")):
+    folders = [f for f in (output_dir / "seeds").glob("*") if f.name.isdigit()]
+    for folder in sorted(folders, key=lambda f: int(f.name)):
         path = folder / lab / row / MODEL_FILE
         if path.is_file():
             runs[f"seed {folder.name}"] = path
@@ -75,9 +77,10 @@ def main() -> None:
         results[name] = {"row": f"{lab} {row}", "pairs": pairs}
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        command = f"python scripts/checkpoint_distances.py {args.output_dir}"
+        words = ["python", "scripts/checkpoint_distances.py", str(args.output_dir)]
         if args.pretrained is not None:
-            command += f" --pretrained {args.pretrained}"
+            words += ["--pretrained", str(args.pretrained)]
+        command = shlex.join(words)
         args.json.write_text(json.dumps({"command": command, "checkpoints": results}, indent=2))
 
 

@@ -19,7 +19,8 @@ students may hold it (earlier releases shipped it), so the grader keeps refusing
 of it. The same rows of the seed-1 run, an independent one, go to ``grader/demo/``: the
 course demo's full solution, the student's own work in that it is not the reference.
 The reference accuracies of the hidden checks (``[accuracy.reference]`` of
-``grader/thresholds.toml``) become the shipped rows' accuracies.
+``grader/thresholds.toml``, and their table in ``grader/README.md``) become the shipped
+rows' accuracies.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import json
 import re
 import shutil
 import tempfile
+import tomllib
 from pathlib import Path
 
 import torch
@@ -51,6 +53,8 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "docs" / "results"
 CHECKPOINTS_DIR = REPO / REFERENCE_FOLDER
 THRESHOLDS = REPO / "grader" / "thresholds.toml"
+GRADER_README = REPO / "grader" / "README.md"
+FULL_TEST_SPLIT = 10_000
 RESULT_FILES = ("results.md", "results.json", "command.txt")
 
 
@@ -114,15 +118,34 @@ def _ship_checkpoint(output_dir: Path, name: str, lab: str, row: str, folder: Pa
     }
 
 
-def _update_thresholds(checkpoints: dict[str, dict]) -> None:
-    """Each ``name = accuracy`` line of ``[accuracy.reference]`` set to the shipped row's."""
+def _thresholds_text(checkpoints: dict[str, dict]) -> str:
+    """``grader/thresholds.toml`` with each ``name = accuracy`` line of
+    ``[accuracy.reference]`` set to the row's, measured on the whole test split."""
     text = THRESHOLDS.read_text()
     for name, record in checkpoints.items():
         line = re.compile(rf"^{name} = [0-9.]+", re.MULTILINE)
         if not line.search(text):
             raise SystemExit(f"{THRESHOLDS} has no reference accuracy for {name}")
+        if record["test_images"] != FULL_TEST_SPLIT:
+            raise SystemExit(
+                f"{name}: its row was evaluated on {record['test_images']} test images, "
+                f"the thresholds need all {FULL_TEST_SPLIT}"
+            )
         text = line.sub(f"{name} = {record['test_accuracy']}", text)
-    THRESHOLDS.write_text(text)
+    return text
+
+
+def _readme_text(checkpoints: dict[str, dict]) -> str:
+    """``grader/README.md`` with each checkpoint's row of the thresholds table updated."""
+    text = GRADER_README.read_text()
+    margin = tomllib.loads(THRESHOLDS.read_text())["accuracy"]["margin"]
+    for name, record in checkpoints.items():
+        row = re.compile(rf"^(\| `{name}` \| [^|]+ \| )[0-9.]+ \| [0-9.]+ \|$", re.MULTILINE)
+        if not row.search(text):
+            raise SystemExit(f"{GRADER_README} has no thresholds row for {name}")
+        value = record["test_accuracy"]
+        text = row.sub(rf"\g<1>{value} | {round(value - margin, 4)} |", text)
+    return text
 
 
 def main() -> None:
@@ -143,9 +166,11 @@ def main() -> None:
                 name: _ship_checkpoint(run_dir, name, lab, row, Path(staging))
                 for name, (lab, row) in REFERENCE_ROWS.items()
             }
-            if folder == CHECKPOINTS_DIR:
+            reference = folder == CHECKPOINTS_DIR
+            thresholds = _thresholds_text(checkpoints) if reference else None  # may refuse
+            readme = _readme_text(checkpoints) if reference else None
+            if reference:
                 _retire(folder, checkpoints)
-                _update_thresholds(checkpoints)
             folder.mkdir(parents=True, exist_ok=True)
             for name in checkpoints:
                 shutil.move(Path(staging) / f"{name}.pt", folder / f"{name}.pt")
@@ -154,6 +179,9 @@ def main() -> None:
             "checkpoints": checkpoints,
         }
         (folder / "checkpoints.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if thresholds is not None and readme is not None:
+            THRESHOLDS.write_text(thresholds)
+            GRADER_README.write_text(readme)
         print(json.dumps(manifest, indent=2))
 
 

@@ -6,6 +6,8 @@ exactly the checks that test what it gets wrong, with a message that names the
 input and what was expected.
 """
 
+import re
+
 import pytest
 
 from edu.grading import (
@@ -164,7 +166,8 @@ def test_do_the_checks_add_up_to_the_cells_points(repo, layout):
 
 def test_are_the_thresholds_the_shipped_reference_accuracies(repo):
     """Is each checkpoint's reference accuracy in grader/thresholds.toml the accuracy its
-    shipped reference checkpoint's row measured (both written by ship_reproduction.py)?"""
+    shipped reference checkpoint's row measured on the whole test split (both written by
+    ship_reproduction.py), and does grader/README.md's table show them?"""
     import tomllib
 
     from edu.experiments import REFERENCE_FOLDER, reference_manifest
@@ -173,6 +176,20 @@ def test_are_the_thresholds_the_shipped_reference_accuracies(repo):
     shipped = reference_manifest(repo / REFERENCE_FOLDER)["checkpoints"]
     assert thresholds["accuracy"]["reference"] == {
         name: record["test_accuracy"] for name, record in shipped.items()
+    }
+    assert {record["test_images"] for record in shipped.values()} == {10_000}
+    margin = thresholds["accuracy"]["margin"]
+    table = {
+        name: (float(reference), float(threshold))
+        for name, reference, threshold in re.findall(
+            r"^\| `(\w+)` \| [^|]+ \| ([0-9.]+) \| ([0-9.]+) \|$",
+            (repo / "grader" / "README.md").read_text(),
+            re.MULTILINE,
+        )
+    }
+    assert table == {
+        name: (value, round(value - margin, 4))
+        for name, value in thresholds["accuracy"]["reference"].items()
     }
 
 
