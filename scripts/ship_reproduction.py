@@ -64,20 +64,20 @@ def _require(path: Path) -> Path:
     return path
 
 
-def _ship_tables(output_dir: Path) -> None:
-    for lab in LABS:
-        target = RESULTS_DIR / lab
-        target.mkdir(parents=True, exist_ok=True)
-        for name in RESULT_FILES:
-            shutil.copyfile(_require(output_dir / lab / name), target / name)
+def _table_files(output_dir: Path) -> list[tuple[Path, Path]]:
+    """Every ``(source, target)`` of the notes' tables, each source checked to exist."""
+    files = [
+        (_require(output_dir / lab / name), RESULTS_DIR / lab / name)
+        for lab in LABS
+        for name in RESULT_FILES
+    ]
     for scan in sorted((output_dir / "lab4").glob(f"*/{SCAN_FILE}")):
-        (RESULTS_DIR / "lab4" / scan.parent.name).mkdir(exist_ok=True)
-        shutil.copyfile(scan, RESULTS_DIR / "lab4" / scan.parent.name / SCAN_FILE)
+        files.append((scan, RESULTS_DIR / "lab4" / scan.parent.name / SCAN_FILE))
     frontier = output_dir / "frontier"
     if (frontier / "results.json").is_file():
-        (RESULTS_DIR / "frontier").mkdir(exist_ok=True)
         for name in (*RESULT_FILES, "frontier.png"):
-            shutil.copyfile(_require(frontier / name), RESULTS_DIR / "frontier" / name)
+            files.append((_require(frontier / name), RESULTS_DIR / "frontier" / name))
+    return files
 
 
 def _retire(folder: Path, replacing: dict[str, dict]) -> None:
@@ -90,13 +90,21 @@ def _retire(folder: Path, replacing: dict[str, dict]) -> None:
         return
     target = folder / "retired" / file_sha256(manifest)[:12]
     target.mkdir(parents=True, exist_ok=True)
-    for name in old:
-        shutil.move(folder / f"{name}.pt", target / f"{name}.pt")
+    for name in old:  # a file a stopped run moved already is there
+        if (folder / f"{name}.pt").is_file():
+            shutil.move(folder / f"{name}.pt", target / f"{name}.pt")
     shutil.move(manifest, target / manifest.name)
 
 
-def _ship_checkpoint(output_dir: Path, name: str, lab: str, row: str, folder: Path) -> dict:
-    row_dir = output_dir / lab / row
+def _ship_checkpoint(
+    output_dir: Path, seed: int, name: str, lab: str, row: str, folder: Path
+) -> dict:
+    """Write the row's weights of the run with ``seed`` to ``folder``; its record.
+
+    The command is the main run's (``edu reproduce all`` writes one per lab, and runs the
+    extra seeds with it).
+    """
+    row_dir = (seed_dir(output_dir, seed) if seed else output_dir) / lab / row
     record = json.loads(_require(row_dir / ROW_FILE).read_text())
     state = load_checkpoint(_require(row_dir / MODEL_FILE))["state_dict"]
     plain = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
@@ -110,6 +118,7 @@ def _ship_checkpoint(output_dir: Path, name: str, lab: str, row: str, folder: Pa
         "part": record["part"],
         "description": record["description"],
         "command": (output_dir / lab / "command.txt").read_text().strip(),
+        "seed": seed,
         "epochs": record["epochs"],
         "best_epoch": record["best_epoch"],
         "test_accuracy": record["accuracy"],
@@ -153,36 +162,43 @@ def main() -> None:
     parser.add_argument("output_dir", type=Path, help="the --output-dir of edu reproduce")
     args = parser.parse_args()
 
-    for lab, row in REFERENCE_ROWS.values():  # everything there before anything is written
-        for run_dir in (args.output_dir, seed_dir(args.output_dir, 1)):
-            _require(run_dir / lab / row / MODEL_FILE)
-    _ship_tables(args.output_dir)
-    for run_dir, folder in (
-        (args.output_dir, CHECKPOINTS_DIR),
-        (seed_dir(args.output_dir, 1), REPO / DEMO_FOLDER),
-    ):
-        with tempfile.TemporaryDirectory() as staging:
-            checkpoints = {
-                name: _ship_checkpoint(run_dir, name, lab, row, Path(staging))
-                for name, (lab, row) in REFERENCE_ROWS.items()
+    # Everything is read, checked and staged before anything is written: a refusal
+    # leaves the repository as it was.
+    tables = _table_files(args.output_dir)
+    for lab, row in REFERENCE_ROWS.values():
+        _require(args.output_dir / lab / "command.txt")
+        for seed in (0, 1):
+            run_dir = (seed_dir(args.output_dir, seed) if seed else args.output_dir) / lab / row
+            _require(run_dir / MODEL_FILE)
+            _require(run_dir / ROW_FILE)
+    sets = {CHECKPOINTS_DIR: 0, REPO / DEMO_FOLDER: 1}
+    with tempfile.TemporaryDirectory() as staging:
+        manifests = {}
+        for folder, seed in sets.items():
+            stage = Path(staging) / str(seed)
+            manifests[folder] = {
+                "shipped_by": f"python scripts/ship_reproduction.py {args.output_dir}",
+                "checkpoints": {
+                    name: _ship_checkpoint(args.output_dir, seed, name, lab, row, stage)
+                    for name, (lab, row) in REFERENCE_ROWS.items()
+                },
             }
-            reference = folder == CHECKPOINTS_DIR
-            thresholds = _thresholds_text(checkpoints) if reference else None  # may refuse
-            readme = _readme_text(checkpoints) if reference else None
-            if reference:
-                _retire(folder, checkpoints)
+        reference = manifests[CHECKPOINTS_DIR]["checkpoints"]
+        thresholds, readme = _thresholds_text(reference), _readme_text(reference)
+
+        for source, target in tables:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        _retire(CHECKPOINTS_DIR, reference)
+        for folder, seed in sets.items():
             folder.mkdir(parents=True, exist_ok=True)
-            for name in checkpoints:
-                shutil.move(Path(staging) / f"{name}.pt", folder / f"{name}.pt")
-        manifest = {
-            "shipped_by": f"python scripts/ship_reproduction.py {args.output_dir}",
-            "checkpoints": checkpoints,
-        }
-        (folder / "checkpoints.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        if thresholds is not None and readme is not None:
-            THRESHOLDS.write_text(thresholds)
-            GRADER_README.write_text(readme)
-        print(json.dumps(manifest, indent=2))
+            for name in REFERENCE_ROWS:
+                shutil.move(Path(staging) / str(seed) / f"{name}.pt", folder / f"{name}.pt")
+            text = json.dumps(manifests[folder], indent=2) + "\n"
+            (folder / "checkpoints.json").write_text(text)
+    THRESHOLDS.write_text(thresholds)
+    GRADER_README.write_text(readme)
+    print(json.dumps(manifests[CHECKPOINTS_DIR], indent=2))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ message says what is wrong. The grader then builds the model the checkpoint is f
 weights strictly and measures sparsity, weight levels and CIFAR-10 accuracy with the
 reference code only. A file that is a copy of a reference checkpoint, or that the class
 pass found near-identical to a classmate's (:mod:`edu.grading._copies`), is refused when
-read, so no check of it earns a point.
+its model is built, so no check of it earns a point.
 """
 
 from __future__ import annotations
@@ -24,14 +24,18 @@ import torch
 from edu.data import BatchLoader, DataNotFoundError, find_data_root, load_cifar10, take
 from edu.experiments import level_budget
 from edu.grading._checks import CheckFailed, StudentError
-from edu.grading._copies import reference_copy, reference_copy_message
+from edu.grading._copies import (
+    References,
+    pretrained_signature,
+    reference_copy_message,
+    untrained_counterpart,
+)
+from edu.grading._output_similarity import COPY_RATIO, OutputMove, move_ratio
 from edu.grading._student import StudentCode
-from edu.grading._weight_similarity import weight_sketch
 from edu.models import (
     ResNetCIFAR,
     infer_inner_channels,
     infer_num_layers,
-    pretrained_resnet20,
     resnet_from_state_dict,
 )
 from edu.notebook import SUBMISSION_CHECKPOINTS, SubmissionCheckpoint
@@ -91,9 +95,9 @@ class CheckpointSet:
         Largest file read.
     specs : mapping, optional
         Default :data:`edu.notebook.SUBMISSION_CHECKPOINTS`.
-    references : mapping, optional
-        The reference checkpoints (label to state dict) that a submitted one must not be
-        a copy of (:func:`edu.grading._copies.load_references`); none by default.
+    references : References, optional
+        The reference checkpoints that a submitted one must not be a copy of
+        (:func:`edu.grading._copies.load_references`); none by default.
     shared : mapping of str to str, optional
         Checkpoints refused as near-identical to a classmate's, with the message
         (:func:`edu.grading._copies.classmate_copies`).
@@ -107,7 +111,7 @@ class CheckpointSet:
         data_root: str | None,
         max_bytes: int,
         specs: Mapping[str, SubmissionCheckpoint] = SUBMISSION_CHECKPOINTS,
-        references: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
+        references: References | None = None,
         shared: Mapping[str, str] | None = None,
     ) -> None:
         self.files = files
@@ -116,37 +120,37 @@ class CheckpointSet:
         self.data_root = data_root
         self.max_bytes = max_bytes
         self.specs = specs
-        self.references = references or {}
+        self.references = references or References({})
         self.shared = shared or {}
         self._states: dict[str, dict[str, torch.Tensor] | CheckFailed] = {}
-        self._copy_verdicts: dict[str, str | None] = {}
+        self._verdicts: dict[str, str | None] = {}
+        self._moves: dict[str, OutputMove] = {}
         self._accuracy: dict[tuple[str, int, bool], float] = {}
-
-    @functools.cached_property
-    def start(self) -> dict[str, torch.Tensor]:
-        """The pretrained ResNet-20 every checkpoint's training starts from."""
-        return pretrained_resnet20().state_dict()
 
     def spec(self, name: str) -> SubmissionCheckpoint:
         """What the checkpoint ``name`` must be."""
         return self.specs[name]
 
-    def sketches(self) -> dict[str, dict[str, object]]:
-        """:func:`weight_sketch` of every submitted checkpoint that reads, as plain values.
+    def moves(self) -> dict[str, list[float]]:
+        """The :class:`OutputMove` of every submitted checkpoint that builds, as plain values.
 
         For the class pass on near-identical checkpoints, which must see a file again the
-        next time even when it was refused as a copy: sketched as read. A file that is
-        missing or unreadable, or whose weights do not fit the pretrained model's, has none.
+        next time even when it was refused as a classmate's copy. A file that is missing,
+        unreadable, or not the model it must be has none; so has a copy of a reference
+        checkpoint (refused as such, not paired with other copies of it), and so has an
+        untrained one (:func:`edu.grading._copies.untrained_counterpart`: honest students
+        who skip the training hand in the same file).
         """
-        sketches = {}
+        moves = {}
         for name, spec in self.specs.items():
             if spec.filename not in self.files:
                 continue
             try:
-                sketches[name] = weight_sketch(self._state_as_read(name), self.start).as_plain()
-            except (CheckFailed, ValueError):
+                if not self._untrained(name) and self._reference_verdict(name) is None:
+                    moves[name] = self._move(name).as_plain()
+            except CheckFailed:
                 continue
-        return sketches
+        return moves
 
     def state(self, name: str) -> dict[str, torch.Tensor]:
         """The tensors of ``<name>.pt``, read in the sandbox with ``weights_only=True``.
@@ -155,21 +159,8 @@ class CheckpointSet:
         ------
         CheckFailed
             When the file is missing, too large, refused by the safe loader, or not a
-            dict of tensors, or when it is a copy of a reference checkpoint or of a
-            classmate's (the message says which). The verdict is cached.
+            dict of tensors (the message says which). The verdict is cached.
         """
-        state = self._state_as_read(name)
-        if name not in self._copy_verdicts:
-            copied = reference_copy(state, self.references, self.start) if self.references else None
-            self._copy_verdicts[name] = self.shared.get(name) or (
-                reference_copy_message(self.spec(name).filename, *copied) if copied else None
-            )
-        if self._copy_verdicts[name] is not None:
-            raise CheckFailed(self._copy_verdicts[name])
-        return state
-
-    def _state_as_read(self, name: str) -> dict[str, torch.Tensor]:
-        """The file's tensors, copies or not (:meth:`state` without the copy checks)."""
         if name not in self._states:
             try:
                 self._states[name] = self._read(name)
@@ -226,11 +217,51 @@ class CheckpointSet:
         Raises
         ------
         CheckFailed
-            When the file cannot be read (:meth:`state`) or its tensors do not fit
+            When the file cannot be read (:meth:`state`), when its tensors do not fit
             the model (missing or extra keys, wrong shapes, another depth, blocks
             narrower than the model's: padding a model with zero channels cannot pass
-            for pruning).
+            for pruning), or when it is a copy of a reference checkpoint or of a
+            classmate's (the message says which; the verdict is cached).
         """
+        net = self._built(name, quantized)
+        if name not in self._verdicts:
+            self._verdicts[name] = self._reference_verdict(name) or self.shared.get(name)
+        if self._verdicts[name] is not None:
+            raise CheckFailed(self._verdicts[name])
+        return net
+
+    def _move(self, name: str) -> OutputMove:
+        """What the checkpoint's network, run as graded, computes differently from the
+        pretrained model run the same way."""
+        if name not in self._moves:
+            spec = self.spec(name)
+            start = pretrained_signature(spec.nbits, spec.symmetric)
+            self._moves[name] = OutputMove.between(self._built(name, True), start)
+        return self._moves[name]
+
+    def _untrained(self, name: str) -> bool:
+        """Whether the checkpoint computes what the pretrained model pruned to its zeros
+        computes, run the same way: it holds no training of its own."""
+        move = self._move(name)
+        if move.norm == 0.0:
+            return True
+        spec = self.spec(name)
+        counterpart = resnet_from_state_dict(
+            untrained_counterpart(self.state(name)), Nbits=spec.nbits, symmetric=spec.symmetric
+        )
+        start = pretrained_signature(spec.nbits, spec.symmetric)
+        return move_ratio(move, OutputMove.between(counterpart, start)) < COPY_RATIO
+
+    def _reference_verdict(self, name: str) -> str | None:
+        """Why ``name`` copies a reference checkpoint, or None when it copies none."""
+        if not self.references:
+            return None
+        spec = self.spec(name)
+        copied = self.references.copied(self._move(name), spec.nbits, spec.symmetric)
+        return reference_copy_message(spec.filename, *copied) if copied else None
+
+    def _built(self, name: str, quantized: bool) -> ResNetCIFAR:
+        """:meth:`model` without the copy checks."""
         spec = self.spec(name)
         state = self.state(name)
         try:  # depth and widths from the shapes, before building anything

@@ -22,11 +22,10 @@ import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import torch
-
 from edu.grading._assignment import AssignmentLayout
 from edu.grading._checkpoints import CheckpointSet
 from edu.grading._checks import CheckFailed
+from edu.grading._copies import References
 from edu.grading._sandbox import SandboxPolicy
 from edu.grading._sandbox_edu import build_sandbox_edu
 from edu.grading._static import scan_cell
@@ -80,7 +79,7 @@ class GradingContext:
         The submission's time.
     data_root : str or None
         Where CIFAR-10 is, for accuracy checks.
-    references : mapping, optional
+    references : References, optional
         Reference checkpoints a submitted one must not copy (:class:`CheckpointSet`).
     shared : mapping of str to str, optional
         Checkpoints refused as a classmate's copy, with the message.
@@ -94,7 +93,7 @@ class GradingContext:
         folder: Path,
         deadline: Deadline,
         data_root: str | None = None,
-        references: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
+        references: References | None = None,
         shared: Mapping[str, str] | None = None,
     ) -> None:
         self.submission = submission

@@ -32,7 +32,7 @@ from edu.grading._assignment import AssignmentLayout
 from edu.grading._autograde import NotebookAutograde, autograde
 from edu.grading._checks import Check, CheckResult, collect_checks, run_check, select_checks
 from edu.grading._context import GradingContext
-from edu.grading._copies import REFERENCE_FOLDER, load_references
+from edu.grading._copies import REFERENCE_FOLDER, References, load_references
 from edu.grading._limits import Limits
 from edu.grading._sandbox import Isolation, SandboxPolicy, exposed_to, probe_isolation
 from edu.grading._student import Deadline
@@ -129,10 +129,11 @@ class SubmissionResult:
     submission_secret : str or None
         ``submission_secret.txt``, which ``nbgrader submit`` writes and
         ``release_feedback`` needs beside the feedback, if any.
-    sketches : dict of str to dict
-        Per submitted checkpoint that reads, a sketch of its move from the pretrained
-        model (:meth:`WeightSketch.as_plain`), for the class pass on near-identical
-        checkpoints.
+    moves : dict of str to list
+        Per submitted checkpoint that builds and copies no reference, what its network
+        computes differently from the pretrained model
+        (:meth:`edu.grading._output_similarity.OutputMove.as_plain`), for the class pass
+        on near-identical checkpoints.
     shared : dict of str to str
         The checkpoints refused as a classmate's copy in this grading (the job's), with
         the message.
@@ -149,7 +150,7 @@ class SubmissionResult:
     timestamp: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     submission_secret: str | None = None
-    sketches: dict[str, dict] = field(default_factory=dict)
+    moves: dict[str, list[float]] = field(default_factory=dict)
     shared: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -174,7 +175,7 @@ class _Work:
     checks: list[CheckResult] = field(default_factory=list)
     notebooks: dict[str, NotebookAutograde] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    sketches: dict[str, dict] = field(default_factory=dict)
+    moves: dict[str, list[float]] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=4)
@@ -184,10 +185,19 @@ def _checks(folder: str, grade_ids: frozenset[str]) -> tuple[Check, ...]:
     return tuple(select_checks(collect_checks(Path(folder)), grade_ids))
 
 
+def _references(checks_dir: str) -> References:
+    """The reference checkpoints beside the hidden checks, loaded once per process for
+    each version of the folder (a long-lived worker sees a set shipped after it started)."""
+    folder = Path(checks_dir) / REFERENCE_FOLDER
+    files = sorted(folder.rglob("*.pt")) if folder.is_dir() else []
+    version = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in files)
+    return _load_references(folder, version)
+
+
 @functools.lru_cache(maxsize=2)
-def _references(checks_dir: str) -> dict:
-    """The reference checkpoints beside the hidden checks, loaded once per process."""
-    return load_references(Path(checks_dir) / REFERENCE_FOLDER)
+def _load_references(folder: Path, version: tuple) -> References:
+    """:func:`load_references`, cached by the folder's listing ``version``."""
+    return load_references(folder)
 
 
 def _read(work: _Work) -> None:
@@ -213,7 +223,7 @@ def _run_checks(work: _Work) -> None:
         fixtures = context.fixtures()
         checks = _checks(settings.checks_dir, frozenset(settings.layout.autograded))
         work.checks = [run_check(item, fixtures) for item in checks]
-        work.sketches = context.checkpoints.sketches()
+        work.moves = context.checkpoints.moves()
     finally:
         context.close()
 
@@ -338,6 +348,6 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
         _text(files.get("timestamp.txt")),
         work.timings,
         _text(files.get("submission_secret.txt"), strip=False),  # hashed as it is
-        work.sketches,
+        work.moves,
         dict(job.shared),
     )

@@ -56,6 +56,7 @@ from edu.grading._late import Lateness, assign_late_penalties
 from edu.grading._limits import Limits
 from edu.grading._notebook_feedback import with_check_results
 from edu.grading._outline import Outline, read_outline
+from edu.grading._output_similarity import OutputMove
 from edu.grading._pipeline import (
     GradingJob,
     GradingSettings,
@@ -69,7 +70,6 @@ from edu.grading._report import grades_csv, summary_table
 from edu.grading._sandbox import resolve_user
 from edu.grading._similarity import SIMILARITY_PAGE, class_similarity_html
 from edu.grading._submission import read_submission
-from edu.grading._weight_similarity import WeightSketch
 from edu.notebook import SUBMISSION_CHECKPOINTS
 
 __all__ = ["CHECKS_FEEDBACK", "CourseGrades", "check_points", "grade_course"]
@@ -257,23 +257,34 @@ def _other_assignments(
     return found
 
 
+def _recorded_moves(
+    results: Iterable[SubmissionResult],
+) -> dict[str, dict[str, OutputMove]]:
+    """Each student's checkpoint moves as their results recorded them; a move recorded
+    by another version of the grader is left out until that student is graded again."""
+    moves: dict[str, dict[str, OutputMove]] = {}
+    for result in results:
+        for name, plain in result.moves.items():
+            try:
+                moves.setdefault(result.student, {})[name] = OutputMove.from_plain(plain)
+            except ValueError:
+                continue
+    return moves
+
+
 def _copy_jobs(
     results: dict[str, SubmissionResult], submissions: dict[str, Path], settings: GradingSettings
 ) -> list[GradingJob]:
     """The submissions to grade again because their checkpoints' classmate copies changed.
 
     The class pass: every pair of students whose checkpoints of one name are
-    near-identical (from the sketches of their last grading) loses that checkpoint's
+    near-identical (from the moves measured by their last grading) loses that checkpoint's
     checks (:func:`edu.grading._copies.classmate_copies`). A student is graded again,
     with the checkpoints to refuse, when these differ from those of the recorded
     grading: a new pair, or a pair gone because one of the two submitted again.
     """
-    sketches = {
-        student: {name: WeightSketch.from_plain(plain) for name, plain in result.sketches.items()}
-        for student, result in results.items()
-    }
     filenames = {name: spec.filename for name, spec in SUBMISSION_CHECKPOINTS.items()}
-    wanted = classmate_copies(sketches, filenames)
+    wanted = classmate_copies(_recorded_moves(results.values()), filenames)
     return [
         GradingJob(student, str(submissions[student]), settings, wanted.get(student, {}))
         for student, result in sorted(results.items())
@@ -457,12 +468,12 @@ def grade_course(
     csv_path.write_text(grades_csv(course.db_url, [*results.values(), *recorded]))
     try:
         more = [(folders, other) for other, folders, _ in others]
-        sketches: dict[str, dict[str, WeightSketch]] = {}
-        for result in [*results.values(), *recorded]:
-            for name, plain in result.sketches.items():
-                sketches.setdefault(result.student, {})[name] = WeightSketch.from_plain(plain)
         similarity = class_similarity_html(
-            submissions, layout, settings.limits, more=more, sketches=sketches
+            submissions,
+            layout,
+            settings.limits,
+            more=more,
+            moves=_recorded_moves([*results.values(), *recorded]),
         )
     except Exception as error:  # a report, never a reason to lose the class's grades
         similarity = f"<p>The similarity report could not be made: {html.escape(repr(error))}</p>"

@@ -43,14 +43,14 @@ from pathlib import Path
 
 from edu.grading._assignment import AssignmentLayout
 from edu.grading._limits import Limits
-from edu.grading._submission import read_submission
-from edu.grading._taught import TAUGHT
-from edu.grading._visible import without_magics
-from edu.grading._weight_similarity import (
-    WeightSketch,
+from edu.grading._output_similarity import (
+    OutputMove,
     checkpoint_pairs_html,
     similar_checkpoints,
 )
+from edu.grading._submission import read_submission
+from edu.grading._taught import TAUGHT
+from edu.grading._visible import without_magics
 
 __all__ = [
     "COMMON",
@@ -245,7 +245,7 @@ def similarity_html(
     """The instructor's page of similar pairs, one table per taught function.
 
     ``checkpoints`` is the section on near-identical checkpoints
-    (:func:`edu.grading._weight_similarity.checkpoint_pairs_html`), placed last.
+    (:func:`edu.grading._output_similarity.checkpoint_pairs_html`), placed last.
     """
     parts = [
         "<!DOCTYPE html>",
@@ -286,7 +286,7 @@ def class_similarity_html(
     limits: Limits,
     *,
     more: Sequence[tuple[Mapping[str, Path], AssignmentLayout]] = (),
-    sketches: Mapping[str, Mapping[str, WeightSketch]] | None = None,
+    moves: Mapping[str, Mapping[str, OutputMove]] | None = None,
 ) -> str:
     """The page of similar pairs of a class: every submission read, compared, reported.
 
@@ -302,8 +302,8 @@ def class_similarity_html(
     more : sequence of (mapping, AssignmentLayout), optional
         The course's other assignments, each with its submissions: one page for the
         whole course, each assignment's functions compared within that assignment.
-    sketches : mapping of student to (mapping of checkpoint name to WeightSketch), optional
-        What grading sketched of each student's checkpoints; with it, the page ends
+    moves : mapping of student to (mapping of checkpoint name to OutputMove), optional
+        What grading measured of each student's checkpoints; with it, the page ends
         with the pairs of near-identical checkpoints.
     """
     pairs, count = [], 0
@@ -327,6 +327,6 @@ def class_similarity_html(
         count += len(folders)
     names = ", ".join(assignment.name for _, assignment in classes)
     section = ""
-    if sketches is not None:
-        section = checkpoint_pairs_html(similar_checkpoints(sketches), len(sketches))
+    if moves is not None:
+        section = checkpoint_pairs_html(similar_checkpoints(moves), len(moves))
     return similarity_html(pairs, names, count, section)

@@ -107,19 +107,23 @@ def test_are_the_reference_checkpoints_committed_for_every_row(folder):
 
 
 def test_is_the_demo_run_independent_of_the_reference():
-    """Is each checkpoint of the demo's run far from the reference's by the grader's own
-    measure, so that the full solution is not refused as a copy?"""
-    import torch
+    """Does each checkpoint of the demo's run copy no reference checkpoint (current or
+    retired, of any name) by the grader's own measure, so that the full solution is not
+    refused as a copy?"""
+    from edu.grading._copies import load_references, pretrained_signature
+    from edu.grading._output_similarity import OutputMove
+    from edu.models import resnet_from_state_dict
+    from edu.notebook import SUBMISSION_CHECKPOINTS
+    from edu.train import load_state_dict
 
-    from edu.grading._weight_similarity import COPY_RATIO, distance_ratio
-    from edu.models import pretrained_resnet20
-
-    start = pretrained_resnet20().state_dict()
-    honest, reference = reference_checkpoints(HONEST), reference_checkpoints(REFERENCE)
-    for name in REFERENCE_ROWS:
-        a = torch.load(honest[name], weights_only=True)
-        b = torch.load(reference[name], weights_only=True)
-        assert distance_ratio(a, b, start) > 5 * COPY_RATIO, name
+    references = load_references(REFERENCE)
+    for name, path in reference_checkpoints(HONEST).items():
+        spec = SUBMISSION_CHECKPOINTS[name]
+        net = resnet_from_state_dict(
+            load_state_dict(path), Nbits=spec.nbits, symmetric=spec.symmetric
+        )
+        move = OutputMove.between(net, pretrained_signature(spec.nbits, spec.symmetric))
+        assert references.copied(move, spec.nbits, spec.symmetric) is None, name
 
 
 @pytest.fixture(scope="module")

@@ -163,3 +163,16 @@ def bad_submissions():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def disguises():
+    """``_disguises.py`` as a module: edits that change a checkpoint's weights and not
+    what its network computes, for the tests of the copy refusal."""
+    import importlib.util
+
+    path = Path(__file__).with_name("_disguises.py")
+    spec = importlib.util.spec_from_file_location("_disguises", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -225,16 +225,36 @@ def test_is_a_float_trained_model_refused_as_quantization_aware(
             reader.close()
 
 
-def test_sketches_cover_the_checkpoints_that_read(checkpoints, pruned):
-    """Is every readable checkpoint sketched against the start, the unreadable ones not?"""
-    from edu.grading._weight_similarity import moved_weights
+def test_moves_cover_the_checkpoints_that_trained(tmp_path, make_policy, pruned):
+    """Is every checkpoint that builds and trained measured against the pretrained model
+    run the same way, and are the untrained ones left out (pruned only, the pretrained
+    model at 4 bits, which students who skip training all hand in), the unreadable too?"""
+    from edu.grading._copies import pretrained_signature
+    from edu.grading._output_similarity import output_signature
 
-    start = pretrained_resnet20().state_dict()
-    sketches = checkpoints.sketches()
-    assert sorted(sketches) == ["lab2_finetune_70", "lab3_qat_4bit"]
-    moved = float(moved_weights(pruned.state_dict(), start).norm())
-    assert sketches["lab2_finetune_70"]["move_norm"] == pytest.approx(moved)
-    assert sketches["lab3_qat_4bit"]["move_norm"] == 0.0  # the pretrained model, unmoved
+    trained = {
+        key: torch.where(value != 0, value * 1.05, value) if key.endswith("conv.weight") else value
+        for key, value in pruned.state_dict().items()
+    }
+    files = {
+        "lab2_finetune_70.pt": _saved(trained),
+        "lab2_global_iterative_70.pt": _saved(pruned.state_dict()),
+        "lab3_qat_4bit.pt": _saved(pretrained_resnet20().state_dict()),
+        "lab3_sparse_qat_4bit.pt": _saved({"w": _Exit42()}),
+    }
+    checkpoints, readers = _checkpoints(files, tmp_path, make_policy)
+    try:
+        moves = checkpoints.moves()
+        assert sorted(moves) == ["lab2_finetune_70"]
+        net = ResNetCIFAR()
+        net.load_state_dict(trained)
+        expected = output_signature(net) - pretrained_signature(None, False)
+        assert torch.allclose(
+            torch.tensor(moves["lab2_finetune_70"], dtype=torch.float64), expected
+        )
+    finally:
+        for reader in readers:
+            reader.close()
 
 
 def test_is_a_model_of_other_widths_refused_unbuilt(tmp_path, make_policy):
@@ -296,8 +316,11 @@ def _moved(state: dict, seed: int, scale: float = 0.01) -> dict:
 
 def test_are_copies_of_a_reference_checkpoint_refused(tmp_path, make_policy):
     """A reference checkpoint submitted as it is, or with noise a twentieth of its move,
-    fails every check of the file with the reason; an independent run from the same
-    start, and a model that never moved, are read as usual."""
+    fails every check of the file with the reason, which comes before a classmate's pair
+    and keeps the file out of the class pass; an independent run from the same start,
+    and a model that never moved, are read as usual."""
+    from edu.grading._copies import References
+
     start = pretrained_resnet20().state_dict()
     reference = _moved(start, 1)
     nudged = _moved(reference, 2, scale=0.0005)
@@ -308,7 +331,8 @@ def test_are_copies_of_a_reference_checkpoint_refused(tmp_path, make_policy):
         "lab3_sparse_qat_4bit.pt": _saved(start),
     }
     checkpoints, readers = _checkpoints(files, tmp_path, make_policy)
-    checkpoints.references = {"lab2_finetune_70.pt": reference}
+    checkpoints.references = References({"lab2_finetune_70.pt": reference})
+    checkpoints.shared = {"lab2_finetune_70": "nearly identical to another student's"}
     try:
         for name in ("lab2_finetune_70", "lab2_global_iterative_70"):
             with pytest.raises(CheckFailed, match="copy of the course's reference checkpoint"):
@@ -317,21 +341,43 @@ def test_are_copies_of_a_reference_checkpoint_refused(tmp_path, make_policy):
                 checkpoints.total_sparsity(name)
         assert checkpoints.model("lab3_qat_4bit") is not None
         assert checkpoints.model("lab3_sparse_qat_4bit") is not None  # unmoved: nobody's copy
-        assert sorted(checkpoints.sketches()) == sorted(f.removesuffix(".pt") for f in files)
+        assert sorted(checkpoints.moves()) == ["lab3_qat_4bit"]  # not the untrained one
     finally:
         for reader in readers:
             reader.close()
 
 
 def test_is_a_checkpoint_shared_with_a_classmate_refused(tmp_path, make_policy, pruned):
-    """A checkpoint the class pass named fails with its message and is still sketched."""
-    files = {"lab2_finetune_70.pt": _saved(pruned.state_dict())}
+    """A checkpoint the class pass named fails with its message and is still measured."""
+    files = {"lab2_finetune_70.pt": _saved(_moved(pruned.state_dict(), 1))}
     checkpoints, readers = _checkpoints(files, tmp_path, make_policy)
     checkpoints.shared = {"lab2_finetune_70": "nearly identical to another student's"}
     try:
         with pytest.raises(CheckFailed, match="nearly identical to another student's"):
             checkpoints.layer_sparsity("lab2_finetune_70")
-        assert list(checkpoints.sketches()) == ["lab2_finetune_70"]
+        assert list(checkpoints.moves()) == ["lab2_finetune_70"]
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def test_is_a_disguised_copy_of_a_reference_refused(tmp_path, make_policy, disguises):
+    """A reference checkpoint rescaled, sign-flipped, permuted and moved within its 4-bit
+    bins computes what the reference computes: refused, whichever checkpoint it is handed
+    in as, the reference run as that checkpoint is graded."""
+    from edu.grading._copies import References
+
+    reference = _moved(pretrained_resnet20().state_dict(), 1)
+    files = {
+        "lab3_qat_4bit.pt": _saved(disguises.disguised(reference, 4)),
+        "lab3_sparse_qat_4bit.pt": _saved(disguises.disguised(reference)),
+    }
+    checkpoints, readers = _checkpoints(files, tmp_path, make_policy)
+    checkpoints.references = References({"retired/0123/lab3_qat_4bit.pt": reference})
+    try:
+        for name in ("lab3_qat_4bit", "lab3_sparse_qat_4bit"):
+            with pytest.raises(CheckFailed, match="earlier release's reference checkpoint"):
+                checkpoints.weight_levels(name)
     finally:
         for reader in readers:
             reader.close()

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from edu.grading import grade_course
 
@@ -71,19 +72,16 @@ def test_are_jobs_2_and_jobs_1_identical(courses):
     assert "<h2>Checkpoints</h2>" in (serial / "similarity.html").read_text()
 
 
-def test_are_the_submitted_checkpoints_sketched_for_the_class_report(courses):
-    """Does grading sketch every checkpoint that reads, and keep the sketch in the cache?"""
+def test_are_untrained_checkpoints_left_out_of_the_class_pass(courses):
+    """The solution's checkpoints are the pretrained model pruned or put on its grid,
+    untrained: files every student who skips the training hands in, which pair no one.
+    Does its result record no move, in the cache too? (A trained file's move is recorded
+    and paired: test_do_both_students_of_a_shared_checkpoint_lose_its_points.)"""
     parallel, _, two, *_ = courses
-    sketches = two.results["solution"].sketches
-    assert sorted(sketches) == [
-        "lab2_finetune_70",
-        "lab2_global_iterative_70",
-        "lab3_qat_4bit",
-        "lab3_sparse_qat_4bit",
-    ]
-    assert all(len(sketch["buckets"]) == 1024 for sketch in sketches.values())
+    assert two.results["solution"].moves == {}
+    assert two.results["solution"].shared == {}
     cached = json.loads((parallel / ".grading" / "homework" / "solution.json").read_text())
-    assert cached["result"]["sketches"] == sketches
+    assert cached["result"]["moves"] == {}
 
 
 def test_does_a_broken_submission_leave_the_others_alone(courses):
@@ -124,19 +122,26 @@ def test_do_both_students_of_a_shared_checkpoint_lose_its_points(courses, tmp_pa
     course = tmp_path / "course"
     shutil.copytree(parallel, course)
     submitted = course / "submitted"
-    copied = submitted / "stub" / "homework" / "lab3_qat_4bit.pt"
-    shutil.copy(submitted / "solution" / "homework" / "lab3_qat_4bit.pt", copied)
+    own = submitted / "solution" / "homework" / "lab2_finetune_70.pt"
+    pruned = torch.load(own, weights_only=True)  # pruned only: as trained, its weights moved
+    trained = {
+        key: torch.where(value != 0, value * 1.05, value) if key.endswith("conv.weight") else value
+        for key, value in pruned.items()
+    }
+    torch.save(trained, own)
+    copied = submitted / "stub" / "homework" / "lab2_finetune_70.pt"
+    shutil.copy(own, copied)
     before = grade_course(course, "homework", students=["solution"], force=True, **options)
-    points = before.results["solution"].scores["test_lab3_qat_4bit"]
+    points = before.results["solution"].scores["test_lab2_finetune_70"]
     assert points > 0  # it loads, on synthetic data
 
     paired = grade_course(course, "homework", students=["stub"], **options)
     assert paired.graded == ("solution", "stub")
     for student in ("solution", "stub"):
         result = paired.results[student]
-        assert result.scores["test_lab3_qat_4bit"] == 0, student
-        assert result.shared == {"lab3_qat_4bit": result.shared["lab3_qat_4bit"]}
-        message = result.shared["lab3_qat_4bit"]
+        assert result.scores["test_lab2_finetune_70"] == 0, student
+        assert result.shared == {"lab2_finetune_70": result.shared["lab2_finetune_70"]}
+        message = result.shared["lab2_finetune_70"]
         assert "nearly identical to another student's" in message and "stub" not in message
         page = course / "checks_feedback" / student / "homework" / "checks.html"
         assert html.escape(message) in page.read_text()

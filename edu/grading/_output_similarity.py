@@ -1,0 +1,219 @@
+"""How close two checkpoints are, by what their networks compute.
+
+Every student's checkpoint of one part starts from the same model (the pretrained
+ResNet-20) and moves away from it by training. The measure compares the moves of the
+networks' outputs, not of their weights: many edits change the weights and leave the
+network's function as it was (scaling a convolution by ``c`` and its BatchNorm's running
+mean by ``c`` and variance by ``c**2``; flipping the signs of a filter and of its
+BatchNorm scale; permuting a block's inner channels; moving a weight inside its
+quantization bin), and a copy dressed up that way must still read as a copy.
+
+The probe is a fixed batch of :data:`PROBE_IMAGES` images drawn from a standard normal
+distribution in the network's normalized input space (seed :data:`PROBE_SEED`), the same
+for every checkpoint and needing no data set. A network's *signature* is its
+log-probabilities of the ten classes on the probe, in float64, the network run the way
+the grader runs it (through the quantizer for a quantized checkpoint). A checkpoint's
+*move* is its signature minus the signature of the pretrained model run the same way,
+and two checkpoints are compared by
+
+.. math::
+
+    r(a, b) = \\frac{\\|m_a - m_b\\|_2}{\\min(\\|m_a\\|_2, \\|m_b\\|_2)}.
+
+A copy is at 0 (a function-preserving edit too); independent moves of equal length in
+independent directions are sqrt(2) apart. Honest runs of the course share their start
+and recipe, so they are closer: two 20-epoch runs of Lab 2 (c) with seeds 0 and 1 from
+the same pretrained model are about 0.5 apart, and a copy whose weights got Gaussian
+noise of 2 % of each layer's spread about 0.06 (``scripts/checkpoint_distances.py``
+measures both on the reproduction's runs; ``grader/README.md`` gives the numbers). A
+copy with noise of about 10 %, which costs it a point of accuracy, is as far as an
+independent run: no measure of the file alone tells them apart, and it stays a matter
+for the code similarity report and for the instructor.
+
+A checkpoint whose network computes what the pretrained model computes has no move: it
+is nobody's copy (its ratio to anything is infinite). Nor is one that computes what the
+pretrained model pruned to the same zeros computes (:mod:`edu.grading._copies`): students
+who skip the training hand in that file honestly, and the accuracy checks refuse it.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = [
+    "COPY_RATIO",
+    "PROBE_IMAGES",
+    "PROBE_SEED",
+    "CheckpointPair",
+    "OutputMove",
+    "checkpoint_pairs_html",
+    "move_ratio",
+    "output_signature",
+    "similar_checkpoints",
+]
+
+PROBE_IMAGES = 128
+"""Images of the probe: the ratio of two runs varies by about 0.03 between probes of this
+size, and a move is 1,280 numbers, small enough to travel with a grading result."""
+
+PROBE_SEED = 0
+"""The seed of the probe's images."""
+
+COPY_RATIO = 0.1
+"""Checkpoints closer than this ratio are copies (:mod:`edu.grading._copies`): a copy is
+0, independent runs of the course about 0.5 (module docstring)."""
+
+
+@functools.cache
+def _probe() -> torch.Tensor:
+    generator = torch.Generator().manual_seed(PROBE_SEED)
+    return torch.randn(PROBE_IMAGES, 3, 32, 32, generator=generator)
+
+
+def output_signature(net: nn.Module) -> torch.Tensor:
+    """The log-probabilities ``net`` gives the probe's images, flattened, in float64.
+
+    ``net`` runs in eval mode (BatchNorm on its running statistics, as graded) on the CPU;
+    its mode is restored afterwards.
+    """
+    training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            logits = net(_probe())
+    finally:
+        net.train(training)
+    return torch.log_softmax(logits.double(), dim=1).flatten()
+
+
+@dataclass(frozen=True)
+class OutputMove:
+    """A checkpoint's move: its signature minus its start's (module docstring)."""
+
+    values: tuple[float, ...]
+
+    @classmethod
+    def between(cls, net: nn.Module, start: torch.Tensor) -> OutputMove:
+        """The move of ``net`` from the signature ``start`` (:func:`output_signature`)."""
+        return cls(tuple((output_signature(net) - start).tolist()))
+
+    @functools.cached_property
+    def norm(self) -> float:
+        """Its Euclidean length."""
+        return math.hypot(*self.values)
+
+    def as_plain(self) -> list[float]:
+        """JSON-ready: a grading result carries it to the class pass."""
+        return list(self.values)
+
+    @classmethod
+    def from_plain(cls, plain: object) -> OutputMove:
+        """The move :meth:`as_plain` wrote.
+
+        Raises
+        ------
+        ValueError
+            When ``plain`` is not a list of the probe's size (a result recorded by another
+            version of the grader).
+        """
+        if not isinstance(plain, list) or len(plain) != PROBE_IMAGES * 10:
+            raise ValueError(f"not a move of {PROBE_IMAGES} images' outputs")
+        return cls(tuple(float(x) for x in plain))
+
+
+def move_ratio(a: OutputMove, b: OutputMove) -> float:
+    """:math:`r(a, b)` of the module docstring; infinite when either did not move, or
+    when either is not finite (a network whose outputs overflow is nobody's copy).
+
+    Examples
+    --------
+    >>> a, b = OutputMove((1.0, 0.0)), OutputMove((0.0, 1.0))
+    >>> round(move_ratio(a, b), 4), move_ratio(a, a)
+    (1.4142, 0.0)
+    >>> move_ratio(OutputMove((0.0, 0.0)), OutputMove((0.0, 0.0)))  # nothing moved
+    inf
+    """
+    if len(a.values) != len(b.values):
+        raise ValueError("moves on probes of different sizes cannot be compared")
+    smaller = min(a.norm, b.norm)
+    if smaller == 0.0 or not math.isfinite(a.norm + b.norm):
+        return math.inf
+    return math.dist(a.values, b.values) / smaller
+
+
+@dataclass(frozen=True)
+class CheckpointPair:
+    """Two students whose checkpoints of one name compute nearly the same function."""
+
+    checkpoint: str
+    students: tuple[str, str]
+    ratio: float
+
+
+def similar_checkpoints(
+    moves: Mapping[str, Mapping[str, OutputMove]], threshold: float = COPY_RATIO
+) -> list[CheckpointPair]:
+    """Every pair of students whose moves of one checkpoint are closer than ``threshold``.
+
+    Parameters
+    ----------
+    moves : mapping of student to (mapping of checkpoint name to OutputMove)
+        What each submission's grading measured.
+    threshold : float
+        Report pairs with :func:`move_ratio` below it.
+
+    Returns
+    -------
+    list of CheckpointPair
+        By checkpoint name, closest pairs first.
+    """
+    pairs = []
+    names = sorted({name for per_student in moves.values() for name in per_student})
+    for name in names:
+        holders = sorted(student for student in moves if name in moves[student])
+        for i, first in enumerate(holders):
+            for second in holders[i + 1 :]:
+                ratio = move_ratio(moves[first][name], moves[second][name])
+                if ratio < threshold:
+                    pairs.append(CheckpointPair(name, (first, second), ratio))
+    return sorted(pairs, key=lambda pair: (pair.checkpoint, pair.ratio, pair.students))
+
+
+def checkpoint_pairs_html(pairs: list[CheckpointPair], students: int) -> str:
+    """The section of the similarity page on checkpoints: the measure, then the pairs."""
+    parts = [
+        "<h2>Checkpoints</h2>",
+        f"<p>{students} submissions' checkpoints compared, name by name, by what their "
+        f"networks compute: the log-probabilities they give a fixed probe of {PROBE_IMAGES} "
+        "random images, minus those of the pretrained model they all start from (run the "
+        "same way, quantized where the checkpoint is). A pair is listed when the distance "
+        f"between two such moves is less than {COPY_RATIO:g} times the shorter of them. "
+        "Independent training runs of the course are about 0.5 apart; a copied file is at "
+        "0, also when its weights were rescaled, permuted or moved within their "
+        "quantization bins. Files that copy a reference checkpoint are refused as such and "
+        "not listed. Both students of a listed pair earn nothing for the checks of that "
+        "file, and their feedback says why without naming the other: the grader cannot "
+        "tell who trained it. Read the two submissions and give the points back, as a "
+        "manual grade in formgrader, to the student who did the work.</p>",
+    ]
+    if not pairs:
+        parts.append("<p>No pair of checkpoints is that close.</p>")
+        return "\n".join(parts)
+    rows = "".join(
+        f"<tr><td><code>{html.escape(p.checkpoint)}</code></td>"
+        f"<td>{html.escape(p.students[0])}</td><td>{html.escape(p.students[1])}</td>"
+        f'<td class="num">{p.ratio:.3f}</td></tr>'
+        for p in pairs
+    )
+    parts.append(
+        "<table><tr><th>checkpoint</th><th>student</th><th>student</th>"
+        f"<th>distance / move</th></tr>{rows}</table>"
+    )
+    return "\n".join(parts)
