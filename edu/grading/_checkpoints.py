@@ -230,6 +230,21 @@ class CheckpointSet:
             raise CheckFailed(self._verdicts[name])
         return net
 
+    def starting_point(self, name: str) -> ResNetCIFAR:
+        """The model ``name`` is for, as the start of a later checkpoint: read and built
+        as :meth:`model` does, without the copy checks.
+
+        Whether a later checkpoint kept this one's zeros, or moved from its weights, is
+        a fact of that later checkpoint whoever trained this one: a copied start costs
+        its own checks, not those of what was trained from it.
+
+        Raises
+        ------
+        CheckFailed
+            When the file cannot be read or does not fit the model.
+        """
+        return self._built(name, True)
+
     def _move(self, name: str) -> OutputMove:
         """What the checkpoint's network, run as graded, computes differently from the
         pretrained model run the same way."""

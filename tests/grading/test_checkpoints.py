@@ -317,8 +317,9 @@ def _moved(state: dict, seed: int, scale: float = 0.01) -> dict:
 def test_are_copies_of_a_reference_checkpoint_refused(tmp_path, make_policy):
     """A reference checkpoint submitted as it is, or with noise a twentieth of its move,
     fails every check of the file with the reason, which comes before a classmate's pair
-    and keeps the file out of the class pass; an independent run from the same start,
-    and a model that never moved, are read as usual."""
+    and keeps the file out of the class pass, though a later checkpoint may still start
+    from it; an independent run from the same start, and a model that never moved, are
+    read as usual."""
     from edu.grading._copies import References
 
     start = pretrained_resnet20().state_dict()
@@ -334,11 +335,14 @@ def test_are_copies_of_a_reference_checkpoint_refused(tmp_path, make_policy):
     checkpoints.references = References({"lab2_finetune_70.pt": reference})
     checkpoints.shared = {"lab2_finetune_70": "nearly identical to another student's"}
     try:
-        for name in ("lab2_finetune_70", "lab2_global_iterative_70"):
+        copies = {"lab2_finetune_70": reference, "lab2_global_iterative_70": nudged}
+        for name, weights in copies.items():
             with pytest.raises(CheckFailed, match="copy of the course's reference checkpoint"):
                 checkpoints.model(name)
             with pytest.raises(CheckFailed, match=r"lab2_finetune_70\.pt"):
                 checkpoints.total_sparsity(name)
+            started = checkpoints.starting_point(name).state_dict()  # a later one's start
+            assert all(torch.equal(started[key], value) for key, value in weights.items())
         assert checkpoints.model("lab3_qat_4bit") is not None
         assert checkpoints.model("lab3_sparse_qat_4bit") is not None  # unmoved: nobody's copy
         assert sorted(checkpoints.moves()) == ["lab3_qat_4bit"]  # not the untrained one
