@@ -139,8 +139,8 @@ def load_references(folder: Path) -> References:
     Raises
     ------
     ValueError
-        When a file cannot be read as the weights of a CIFAR ResNet, naming it: a broken
-        reference would otherwise let copies of it through unnoticed.
+        When a file cannot be read as the finite weights of a CIFAR ResNet, naming it: a
+        broken reference would otherwise let copies of it through unnoticed.
     """
     if not folder.is_dir():
         return References({})
@@ -151,6 +151,8 @@ def load_references(folder: Path) -> References:
             resnet_from_state_dict(state)
         except Exception as error:
             raise ValueError(f"reference checkpoint {path} cannot be read: {error}") from None
+        if not all(torch.isfinite(value).all() for value in state.values()):
+            raise ValueError(f"reference checkpoint {path} holds weights that are not finite")
         found[path.relative_to(folder).as_posix()] = state
     return References(found)
 

@@ -120,10 +120,14 @@ class OutputMove:
         Raises
         ------
         ValueError
-            When ``plain`` is not a list of the probe's size (a result recorded by another
-            version of the grader).
+            When ``plain`` is not a list of as many numbers as the probe gives (a result
+            recorded by another version of the grader, or a damaged file).
         """
-        if not isinstance(plain, list) or len(plain) != PROBE_IMAGES * 10:
+        if (
+            not isinstance(plain, list)
+            or len(plain) != PROBE_IMAGES * 10
+            or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in plain)
+        ):
             raise ValueError(f"not a move of {PROBE_IMAGES} images' outputs")
         return cls(tuple(float(x) for x in plain))
 
@@ -137,6 +141,8 @@ def move_ratio(a: OutputMove, b: OutputMove) -> float:
     >>> a, b = OutputMove((1.0, 0.0)), OutputMove((0.0, 1.0))
     >>> round(move_ratio(a, b), 4), move_ratio(a, a)
     (1.4142, 0.0)
+    >>> move_ratio(OutputMove((1.0, 0.0)), OutputMove((3.0, 0.0)))  # by the shorter one
+    2.0
     >>> move_ratio(OutputMove((0.0, 0.0)), OutputMove((0.0, 0.0)))  # nothing moved
     inf
     """

@@ -185,9 +185,15 @@ def _checks(folder: str, grade_ids: frozenset[str]) -> tuple[Check, ...]:
     return tuple(select_checks(collect_checks(Path(folder)), grade_ids))
 
 
-def _references(checks_dir: str) -> References:
+def reference_checkpoints(checks_dir: str) -> References:
     """The reference checkpoints beside the hidden checks, loaded once per process for
-    each version of the folder (a long-lived worker sees a set shipped after it started)."""
+    each version of the folder (a long-lived worker sees a set shipped after it started).
+
+    Raises
+    ------
+    ValueError
+        When one of them is broken (:func:`edu.grading._copies.load_references`).
+    """
     folder = Path(checks_dir) / REFERENCE_FOLDER
     files = sorted(folder.rglob("*.pt")) if folder.is_dir() else []
     version = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in files)
@@ -216,7 +222,7 @@ def _run_checks(work: _Work) -> None:
         work.scratch / "checks",
         work.deadline,
         settings.data_root,
-        references=_references(settings.checks_dir),
+        references=reference_checkpoints(settings.checks_dir),
         shared=work.job.shared,
     )
     try:

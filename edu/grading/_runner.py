@@ -62,6 +62,7 @@ from edu.grading._pipeline import (
     GradingSettings,
     SubmissionResult,
     grade_submission,
+    reference_checkpoints,
     require_isolation,
 )
 from edu.grading._regrade import fingerprint as grader_fingerprint
@@ -264,6 +265,8 @@ def _recorded_moves(
     by another version of the grader is left out until that student is graded again."""
     moves: dict[str, dict[str, OutputMove]] = {}
     for result in results:
+        if not isinstance(result.moves, dict):
+            continue  # a damaged record: nothing to compare
         for name, plain in result.moves.items():
             try:
                 moves.setdefault(result.student, {})[name] = OutputMove.from_plain(plain)
@@ -273,22 +276,29 @@ def _recorded_moves(
 
 
 def _copy_jobs(
-    results: dict[str, SubmissionResult], submissions: dict[str, Path], settings: GradingSettings
+    results: dict[str, SubmissionResult],
+    measured: dict[str, SubmissionResult],
+    submissions: dict[str, Path],
+    settings: GradingSettings,
 ) -> list[GradingJob]:
     """The submissions to grade again because their checkpoints' classmate copies changed.
 
     The class pass: every pair of students whose checkpoints of one name are
-    near-identical (from the moves measured by their last grading) loses that checkpoint's
-    checks (:func:`edu.grading._copies.classmate_copies`). A student is graded again,
-    with the checkpoints to refuse, when these differ from those of the recorded
-    grading: a new pair, or a pair gone because one of the two submitted again.
+    near-identical loses that checkpoint's checks
+    (:func:`edu.grading._copies.classmate_copies`). The moves compared are those of
+    ``measured``: each student's last grading that ran to the end under this version of
+    the grader (a grading that failed on the grader's side measured nothing, and keeps
+    the student's pairs as they were; moves of another version are not comparable). A
+    student whose last grading ran to the end is graded again, with the checkpoints to
+    refuse, when these differ from that grading's: a new pair, or a pair gone because
+    one of the two submitted again.
     """
     filenames = {name: spec.filename for name, spec in SUBMISSION_CHECKPOINTS.items()}
-    wanted = classmate_copies(_recorded_moves(results.values()), filenames)
+    wanted = classmate_copies(_recorded_moves(measured.values()), filenames)
     return [
         GradingJob(student, str(submissions[student]), settings, wanted.get(student, {}))
         for student, result in sorted(results.items())
-        if student in submissions and result.shared != wanted.get(student, {})
+        if student in submissions and result.digest and result.shared != wanted.get(student, {})
     ]
 
 
@@ -421,16 +431,20 @@ def grade_course(
         protected=tuple(map(str, _instructor_material(course, checks_path))),
     )
     require_isolation(settings)
+    reference_checkpoints(settings.checks_dir)  # a broken one stops the run before any grade
     fingerprint = grader_fingerprint(checks_path, settings)
     cache = course.root / _CACHE / assignment
     cache.mkdir(parents=True, exist_ok=True)
     results: dict[str, SubmissionResult] = {}
+    measured: dict[str, SubmissionResult] = {}  # gradings whose moves the class pass pairs
     todo = []
     for student, folder in submissions.items():
         cached = cache / f"{student}.json"
         old_fingerprint, old = load_result(cached) or ("", None)
         if old is not None:
             results[student] = old  # the last recorded grade, reported until regraded
+            if old_fingerprint == fingerprint:
+                measured[student] = old
         if student not in selected:
             continue
         unchanged = (
@@ -449,6 +463,7 @@ def grade_course(
             _record(course, result, outline)
             if result.digest:
                 save_result(cache / f"{job.student}.json", result, fingerprint)
+                measured[job.student] = result
             results[job.student] = result
             bar.set_postfix_str(job.student)
             bar.update()
@@ -456,7 +471,7 @@ def grade_course(
 
     try:
         grade(todo, f"grading {assignment}")
-        again = _copy_jobs(results, submissions, settings)
+        again = _copy_jobs(results, measured, submissions, settings)
         grade(again, "checkpoints shared with a classmate")
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
@@ -473,7 +488,7 @@ def grade_course(
             layout,
             settings.limits,
             more=more,
-            moves=_recorded_moves([*results.values(), *recorded]),
+            moves=_recorded_moves([*measured.values(), *recorded]),
         )
     except Exception as error:  # a report, never a reason to lose the class's grades
         similarity = f"<p>The similarity report could not be made: {html.escape(repr(error))}</p>"

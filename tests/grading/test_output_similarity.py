@@ -116,7 +116,9 @@ def test_unmoved_and_overflowing_checkpoints_are_nobodys_copy():
 def test_a_move_survives_its_trip_through_json_and_a_foreign_one_is_refused(start):
     move = _move(_run(start, 1))
     assert OutputMove.from_plain(json.loads(json.dumps(move.as_plain()))) == move
-    for foreign in ({"buckets": [0.0], "move_norm": 1.0}, [0.0] * 7):
+    size = len(move.values)
+    damaged = ([None] * size, [[1.0]] * size, [True] * size, ["0.5"] * size, 5)
+    for foreign in ({"buckets": [0.0], "move_norm": 1.0}, [0.0] * 7, *damaged):
         with pytest.raises(ValueError, match="not a move"):
             OutputMove.from_plain(foreign)
 
@@ -164,6 +166,11 @@ def test_a_broken_reference_is_named_not_skipped(tmp_path, start):
         load_references(folder)
     torch.save({"w": torch.zeros(2)}, folder / "retired" / "lab3_qat_4bit.pt")
     with pytest.raises(ValueError, match=r"lab3_qat_4bit\.pt cannot be read"):
+        load_references(folder)
+    overflowed = dict(start)
+    overflowed["final_fc.linear.weight"] = start["final_fc.linear.weight"] * math.inf
+    torch.save(overflowed, folder / "retired" / "lab3_qat_4bit.pt")
+    with pytest.raises(ValueError, match=r"lab3_qat_4bit\.pt holds weights that are not finite"):
         load_references(folder)
     assert not load_references(tmp_path / "missing")
 

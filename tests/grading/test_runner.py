@@ -207,3 +207,17 @@ def test_is_grading_from_a_starting_child_process_refused(tmp_path, monkeypatch)
     monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
     with pytest.raises(RuntimeError, match='if __name__ == "__main__":'):
         grade_course(tmp_path / "no-course", "homework", progress=False, stream=None)
+
+
+def test_does_a_broken_reference_stop_the_run_before_any_grade(courses, tmp_path):
+    """A damaged file under grader/reference/ (a Git LFS pointer, say): does grading
+    refuse to start, naming the file, and leave every recorded grade as it was, rather
+    than fail every submission?"""
+    parallel, _, _, _, options, _ = courses
+    course = tmp_path / "course"
+    shutil.copytree(parallel, course)
+    (course / "grader" / "reference" / "broken.pt").write_bytes(b"version https://git-lfs")
+    before = (course / "grades.csv").read_bytes()
+    with pytest.raises(ValueError, match=r"broken\.pt cannot be read"):
+        grade_course(course, "homework", force=True, **options)
+    assert (course / "grades.csv").read_bytes() == before
