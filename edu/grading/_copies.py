@@ -28,7 +28,7 @@ away from the pretrained model, below
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 
 import torch
@@ -41,11 +41,13 @@ from edu.grading._output_similarity import (
     similar_checkpoints,
 )
 from edu.models import pretrained_resnet20, resnet_from_state_dict
+from edu.notebook import SUBMISSION_CHECKPOINTS
 
 __all__ = [
     "REFERENCE_FOLDER",
     "References",
     "classmate_copies",
+    "comparison_groups",
     "load_references",
     "pretrained_signature",
     "reference_copy_message",
@@ -171,7 +173,9 @@ def reference_copy_message(filename: str, label: str, ratio: float) -> str:
 
 
 def classmate_copies(
-    moves: Mapping[str, Mapping[str, OutputMove]], filenames: Mapping[str, str]
+    moves: Mapping[str, Mapping[str, OutputMove]],
+    filenames: Mapping[str, str],
+    groups: Mapping[str, Hashable],
 ) -> dict[str, dict[str, str]]:
     """The checkpoints each student loses to a classmate's near-identical one.
 
@@ -181,6 +185,10 @@ def classmate_copies(
         What each graded submission measured.
     filenames : mapping of str to str
         Each checkpoint's file name, for the message.
+    groups : mapping of str to a hashable
+        The checkpoints compared with each other across names
+        (:func:`edu.grading._output_similarity.similar_checkpoints`), e.g. by how they are
+        run: float, or quantized with the same bits and grid.
 
     Returns
     -------
@@ -190,15 +198,21 @@ def classmate_copies(
         without changing the verdict).
     """
     copies: dict[str, dict[str, str]] = {}
-    for pair in similar_checkpoints(moves):
-        filename = filenames.get(pair.checkpoint, f"{pair.checkpoint}.pt")
-        message = (
-            f"{filename} is nearly identical to another student's in what it computes (closer "
-            f"than {COPY_RATIO:g} of the training's effect; {_INDEPENDENT}): a checkpoint earns "
-            "points only as the result of your own training, and the grader cannot tell "
-            "which of the two did it, so neither earns the points of this file. Your "
-            "instructor reviews the pair and restores the points of the student who trained it"
-        )
-        for student in pair.students:
-            copies.setdefault(student, {})[pair.checkpoint] = message
+    for pair in similar_checkpoints(moves, groups):
+        for student, name in zip(pair.students, pair.checkpoints, strict=True):
+            filename = filenames.get(name, f"{name}.pt")
+            copies.setdefault(student, {})[name] = (
+                f"{filename} is nearly identical to another student's checkpoint in what it "
+                f"computes (closer than {COPY_RATIO:g} of the training's effect; "
+                f"{_INDEPENDENT}): a checkpoint earns points only as the result of your own "
+                "training, and the grader cannot tell which of the two did it, so neither "
+                "earns the points of this file. Your instructor reviews the pair and restores "
+                "the points of the student who trained it"
+            )
     return copies
+
+
+def comparison_groups() -> dict[str, tuple[int | None, bool]]:
+    """The homework's checkpoints by how the grader runs them (bits, symmetric grid):
+    those run alike are compared with each other whatever their names."""
+    return {name: (spec.nbits, spec.symmetric) for name, spec in SUBMISSION_CHECKPOINTS.items()}

@@ -41,7 +41,7 @@ from __future__ import annotations
 import functools
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -156,47 +156,58 @@ def move_ratio(a: OutputMove, b: OutputMove) -> float:
 
 @dataclass(frozen=True)
 class CheckpointPair:
-    """Two students whose checkpoints of one name compute nearly the same function."""
+    """Two students' checkpoints that compute nearly the same function:
+    ``checkpoints[i]`` is the name under which ``students[i]`` handed theirs in."""
 
-    checkpoint: str
+    checkpoints: tuple[str, str]
     students: tuple[str, str]
     ratio: float
 
 
 def similar_checkpoints(
-    moves: Mapping[str, Mapping[str, OutputMove]], threshold: float = COPY_RATIO
+    moves: Mapping[str, Mapping[str, OutputMove]],
+    groups: Mapping[str, Hashable] | None = None,
+    threshold: float = COPY_RATIO,
 ) -> list[CheckpointPair]:
-    """Every pair of students whose moves of one checkpoint are closer than ``threshold``.
+    """Every two students' checkpoints whose moves are closer than ``threshold``.
 
     Parameters
     ----------
     moves : mapping of student to (mapping of checkpoint name to OutputMove)
         What each submission's grading measured.
+    groups : mapping of checkpoint name to a hashable, optional
+        Checkpoints of one group are compared with each other whatever their names
+        (those run the same way: a classmate's file handed in under another name is a
+        copy too); by default each name is its own group.
     threshold : float
         Report pairs with :func:`move_ratio` below it.
 
     Returns
     -------
     list of CheckpointPair
-        By checkpoint name, closest pairs first.
+        By checkpoint names, closest pairs first.
     """
+    group = (lambda name: name) if groups is None else (lambda name: groups.get(name, name))
     pairs = []
-    names = sorted({name for per_student in moves.values() for name in per_student})
-    for name in names:
-        holders = sorted(student for student in moves if name in moves[student])
-        for i, first in enumerate(holders):
-            for second in holders[i + 1 :]:
-                ratio = move_ratio(moves[first][name], moves[second][name])
-                if ratio < threshold:
-                    pairs.append(CheckpointPair(name, (first, second), ratio))
-    return sorted(pairs, key=lambda pair: (pair.checkpoint, pair.ratio, pair.students))
+    students = sorted(moves)
+    for i, first in enumerate(students):
+        for second in students[i + 1 :]:
+            for name_a, move_a in sorted(moves[first].items()):
+                for name_b, move_b in sorted(moves[second].items()):
+                    if group(name_a) != group(name_b):
+                        continue
+                    ratio = move_ratio(move_a, move_b)
+                    if ratio < threshold:
+                        pairs.append(CheckpointPair((name_a, name_b), (first, second), ratio))
+    return sorted(pairs, key=lambda pair: (pair.checkpoints, pair.ratio, pair.students))
 
 
 def checkpoint_pairs_html(pairs: list[CheckpointPair], students: int) -> str:
     """The section of the similarity page on checkpoints: the measure, then the pairs."""
     parts = [
         "<h2>Checkpoints</h2>",
-        f"<p>{students} submissions' checkpoints compared, name by name, by what their "
+        f"<p>{students} submissions' checkpoints compared, each with the classmates' "
+        "checkpoints run the same way (float, or quantized alike), by what their "
         f"networks compute: the log-probabilities they give a fixed probe of {PROBE_IMAGES} "
         "random images, minus those of the pretrained model they all start from (run the "
         "same way, quantized where the checkpoint is). A pair is listed when the distance "
@@ -204,17 +215,18 @@ def checkpoint_pairs_html(pairs: list[CheckpointPair], students: int) -> str:
         "Independent training runs of the course are about 0.5 apart; a copied file is at "
         "0, also when its weights were rescaled, permuted or moved within their "
         "quantization bins. Files that copy a reference checkpoint are refused as such and "
-        "not listed. Both students of a listed pair earn nothing for the checks of that "
-        "file, and their feedback says why without naming the other: the grader cannot "
-        "tell who trained it. Read the two submissions and give the points back, as a "
-        "manual grade in formgrader, to the student who did the work.</p>",
+        "not listed. Both students of a listed pair earn nothing for the checks of their "
+        "file (two names when one was handed in under the other's), and their feedback "
+        "says why without naming the other: the grader cannot tell who trained it. Read "
+        "the two submissions and give the points back, as a manual grade in formgrader, to "
+        "the student who did the work.</p>",
     ]
     if not pairs:
         parts.append("<p>No pair of checkpoints is that close.</p>")
         return "\n".join(parts)
     rows = "".join(
-        f"<tr><td><code>{html.escape(p.checkpoint)}</code></td>"
-        f"<td>{html.escape(p.students[0])}</td><td>{html.escape(p.students[1])}</td>"
+        f"<tr><td><code>{' / '.join(html.escape(name) for name in dict.fromkeys(p.checkpoints))}"
+        f"</code></td><td>{html.escape(p.students[0])}</td><td>{html.escape(p.students[1])}</td>"
         f'<td class="num">{p.ratio:.3f}</td></tr>'
         for p in pairs
     )

@@ -49,7 +49,7 @@ import edu
 from edu.grading._assignment import AssignmentLayout, Course
 from edu.grading._checkpoints import find_cifar10
 from edu.grading._checks import collect_checks, select_checks
-from edu.grading._copies import classmate_copies
+from edu.grading._copies import classmate_copies, comparison_groups
 from edu.grading._feedback import feedback_html
 from edu.grading._gradebook import parse_timestamp, previous_answers, record_in_gradebook
 from edu.grading._late import Lateness, assign_late_penalties
@@ -294,7 +294,7 @@ def _copy_jobs(
     one of the two submitted again.
     """
     filenames = {name: spec.filename for name, spec in SUBMISSION_CHECKPOINTS.items()}
-    wanted = classmate_copies(_recorded_moves(measured.values()), filenames)
+    wanted = classmate_copies(_recorded_moves(measured.values()), filenames, comparison_groups())
     return [
         GradingJob(student, str(submissions[student]), settings, wanted.get(student, {}))
         for student, result in sorted(results.items())

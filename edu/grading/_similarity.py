@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edu.grading._assignment import AssignmentLayout
+from edu.grading._copies import comparison_groups
 from edu.grading._limits import Limits
 from edu.grading._output_similarity import (
     OutputMove,
@@ -328,5 +329,5 @@ def class_similarity_html(
     names = ", ".join(assignment.name for _, assignment in classes)
     section = ""
     if moves is not None:
-        section = checkpoint_pairs_html(similar_checkpoints(moves), len(moves))
+        section = checkpoint_pairs_html(similar_checkpoints(moves, comparison_groups()), len(moves))
     return similarity_html(pairs, names, count, section)

@@ -10,6 +10,7 @@ import torch
 
 from edu.grading._copies import (
     References,
+    classmate_copies,
     load_references,
     pretrained_signature,
     reference_copy_message,
@@ -132,10 +133,34 @@ def test_class_pairs_list_the_copies_and_not_the_independent_runs(start, disguis
         "cid": {"lab2_finetune_70": b, "lab3_qat_4bit": a},
     }
     pairs = similar_checkpoints(moves)
-    assert [(p.checkpoint, p.students) for p in pairs] == [("lab2_finetune_70", ("ann", "bob"))]
+    copied = ("lab2_finetune_70", "lab2_finetune_70")
+    assert [(p.checkpoints, p.students) for p in pairs] == [(copied, ("ann", "bob"))]
     page = checkpoint_pairs_html(pairs, 3)
     assert "<td>ann</td><td>bob</td>" in page and "earn nothing for the checks" in page
     assert "No pair" in checkpoint_pairs_html([], 3)
+
+
+def test_is_a_copy_handed_in_under_another_name_paired_within_its_group(start):
+    """A classmate's 3(d) file handed in as 3(c): both run at 4 bits, so they are compared
+    (each student loses the file under their own name); across groups, nothing is."""
+    a, b = _move(_run(start, 1)), _move(_run(start, 2))
+    moves = {
+        "ann": {"lab3_sparse_qat_4bit": a, "lab2_finetune_70": b},
+        "bob": {"lab3_qat_4bit": a, "lab3_sparse_qat_4bit": b},
+    }
+    groups = {"lab3_qat_4bit": 4, "lab3_sparse_qat_4bit": 4, "lab2_finetune_70": None}
+    pairs = similar_checkpoints(moves, groups)
+    assert [(p.checkpoints, p.students) for p in pairs] == [
+        (("lab3_sparse_qat_4bit", "lab3_qat_4bit"), ("ann", "bob"))
+    ]
+    assert similar_checkpoints(moves) == []  # name by name: the renamed copy is missed
+    lost = classmate_copies(moves, {}, groups)
+    assert sorted(lost["ann"]) == ["lab3_sparse_qat_4bit"]
+    assert sorted(lost["bob"]) == ["lab3_qat_4bit"]
+    assert (
+        "lab3_qat_4bit.pt is nearly identical to another student's" in lost["bob"]["lab3_qat_4bit"]
+    )
+    assert "lab3_sparse_qat_4bit / lab3_qat_4bit" in checkpoint_pairs_html(pairs, 2)
 
 
 def test_references_name_the_closest_copy_run_as_the_submission_is(start, disguises):
