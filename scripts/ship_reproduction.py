@@ -46,6 +46,7 @@ from edu.experiments import (
     file_sha256,
     seed_dir,
 )
+from edu.grading._copies import RETIRED_FOLDER
 from edu.notebook import load_submission
 from edu.train import load_checkpoint
 
@@ -88,7 +89,7 @@ def _retire(folder: Path, replacing: dict[str, dict]) -> None:
     old = json.loads(manifest.read_text())["checkpoints"]
     if all(old.get(name, {}).get("sha256") == new["sha256"] for name, new in replacing.items()):
         return
-    target = folder / "retired" / file_sha256(manifest)[:12]
+    target = folder / RETIRED_FOLDER / file_sha256(manifest)[:12]
     target.mkdir(parents=True, exist_ok=True)
     for name in old:  # a file a stopped run moved already is there
         if (folder / f"{name}.pt").is_file():

@@ -44,7 +44,7 @@ from edu.models import pretrained_resnet20, resnet_from_state_dict
 from edu.notebook import SUBMISSION_CHECKPOINTS
 
 __all__ = [
-    "REFERENCE_FOLDER",
+    "REFERENCES_IN_CHECKS",
     "References",
     "classmate_copies",
     "comparison_groups",
@@ -54,11 +54,12 @@ __all__ = [
     "untrained_counterpart",
 ]
 
-REFERENCE_FOLDER = "reference"
-"""The folder of the hidden checks that holds the reference checkpoints."""
+REFERENCES_IN_CHECKS = "reference"
+"""The subfolder of the hidden checks' folder that holds the reference checkpoints (in the
+course repository, :data:`edu.experiments.REFERENCE_FOLDER`)."""
 
 RETIRED_FOLDER = "retired"
-"""Under :data:`REFERENCE_FOLDER`: the sets of earlier releases."""
+"""Under :data:`REFERENCES_IN_CHECKS`: the sets of earlier releases."""
 
 _INDEPENDENT = "independent runs are about 0.5 apart"
 

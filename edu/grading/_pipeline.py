@@ -32,7 +32,7 @@ from edu.grading._assignment import AssignmentLayout
 from edu.grading._autograde import NotebookAutograde, autograde
 from edu.grading._checks import Check, CheckResult, collect_checks, run_check, select_checks
 from edu.grading._context import GradingContext
-from edu.grading._copies import REFERENCE_FOLDER, References, load_references
+from edu.grading._copies import REFERENCES_IN_CHECKS, References, load_references
 from edu.grading._limits import Limits
 from edu.grading._sandbox import Isolation, SandboxPolicy, exposed_to, probe_isolation
 from edu.grading._student import Deadline
@@ -194,7 +194,7 @@ def reference_checkpoints(checks_dir: str) -> References:
     ValueError
         When one of them is broken (:func:`edu.grading._copies.load_references`).
     """
-    folder = Path(checks_dir) / REFERENCE_FOLDER
+    folder = Path(checks_dir) / REFERENCES_IN_CHECKS
     files = sorted(folder.rglob("*.pt")) if folder.is_dir() else []
     version = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in files)
     return _load_references(folder, version)
