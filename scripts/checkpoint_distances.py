@@ -20,6 +20,11 @@ convolution and linear weights, of each ``--noise`` times each tensor's root mea
 their ratio to the run and their accuracy on the first ``--images`` test images, beside
 the run's. It shows what the measure cannot do: a copy with enough noise is as far as
 an independent run, at a cost in accuracy the table states.
+
+With ``--image-probe``, every ratio is measured a second time on a probe of as many
+CIFAR-10 test images (class-balanced) as the grader's Gaussian probe holds: the grader's
+choice of a probe that needs no data set is kept only if it separates honest runs from
+noisy copies at least as well as natural images do.
 """
 
 from __future__ import annotations
@@ -34,7 +39,14 @@ import torch
 
 from edu.experiments import MODEL_FILE, REFERENCE_ROWS
 from edu.grading._checkpoints import cifar10_test_subset
-from edu.grading._output_similarity import COPY_RATIO, OutputMove, move_ratio, output_signature
+from edu.data import BatchLoader, load_cifar10, take
+from edu.grading._output_similarity import (
+    COPY_RATIO,
+    PROBE_IMAGES,
+    OutputMove,
+    move_ratio,
+    output_signature,
+)
 from edu.models import pretrained_resnet20, resnet_from_state_dict
 from edu.notebook import SUBMISSION_CHECKPOINTS
 from edu.train import evaluate, load_state_dict
@@ -66,6 +78,32 @@ def _with_noise(state: dict, relative: float, seed: int) -> dict:
     return noisy
 
 
+def _image_probe() -> torch.Tensor:
+    """The first :data:`PROBE_IMAGES` test images, class-balanced and normalized as the
+    networks see them."""
+    test = take(load_cifar10("test", None), PROBE_IMAGES)
+    images, _ = next(iter(BatchLoader(test.images, test.labels, PROBE_IMAGES, train=False)))
+    return images
+
+
+class _Probe:
+    """Moves and ratios on one probe (``None``: the grader's Gaussian images)."""
+
+    def __init__(self, images: torch.Tensor | None, start, build) -> None:
+        self.images = images
+        self.build = build
+        self.origin = output_signature(build(start), images)
+
+    def move(self, state: dict) -> OutputMove:
+        return OutputMove.between(self.build(state), self.origin, self.images)
+
+
+def _shown(ratios: dict[str, float]) -> str:
+    """``0.512`` for the Gaussian probe alone, ``0.512 (images 0.470)`` with both."""
+    extra = "".join(f" ({probe} {r:.3f})" for probe, r in ratios.items() if probe != "gaussian")
+    return f"{ratios['gaussian']:.3f}{extra}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output_dir", type=Path, help="the --output-dir of edu reproduce all")
@@ -84,6 +122,11 @@ def main() -> None:
         help="noise levels of the copies, relative to each weight tensor's RMS",
     )
     parser.add_argument("--images", type=int, default=2000, help="test images of the accuracy")
+    parser.add_argument(
+        "--image-probe",
+        action="store_true",
+        help="also measure every ratio on a probe of CIFAR-10 test images",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
 
@@ -93,6 +136,7 @@ def main() -> None:
         else load_state_dict(args.pretrained)
     )
     test = cifar10_test_subset(None, args.images) if args.noise else None
+    images = _image_probe() if args.image_probe else None
     results = {}
     print(f"copies are refused below {COPY_RATIO}")
     for name, (lab, row) in REFERENCE_ROWS.items():
@@ -101,28 +145,36 @@ def main() -> None:
         def build(state, spec=spec):
             return resnet_from_state_dict(state, Nbits=spec.nbits, symmetric=spec.symmetric)
 
-        origin = output_signature(build(start))
+        probes = {"gaussian": _Probe(None, start, build)}
+        if args.image_probe:
+            probes["images"] = _Probe(images, start, build)
         runs = {
             run: load_state_dict(path) for run, path in _runs(args.output_dir, lab, row).items()
         }
-        moves = {run: OutputMove.between(build(state), origin) for run, state in runs.items()}
+        moves = {
+            probe: {run: measure.move(state) for run, state in runs.items()}
+            for probe, measure in probes.items()
+        }
         pairs = []
-        for first, second in itertools.combinations(moves, 2):
-            ratio = move_ratio(moves[first], moves[second])
-            pairs.append({"runs": [first, second], "ratio": ratio})
-            print(f"{name}: {first} vs {second}: {ratio:.3f}")
+        for first, second in itertools.combinations(runs, 2):
+            ratios = {p: move_ratio(moves[p][first], moves[p][second]) for p in probes}
+            pairs.append({"runs": [first, second], "ratio": ratios})
+            print(f"{name}: {first} vs {second}: {_shown(ratios)}")
         copies, accuracy = [], None
         if "seed 0" in runs and test is not None:
             with torch.no_grad():
                 accuracy = evaluate(build(runs["seed 0"]).eval(), test).accuracy
             print(f"{name}: seed 0 accuracy {accuracy:.4f} on {args.images} images")
             for relative in args.noise:
-                noisy = build(_with_noise(runs["seed 0"], relative, seed=1))
-                ratio = move_ratio(OutputMove.between(noisy, origin), moves["seed 0"])
+                noisy = _with_noise(runs["seed 0"], relative, seed=1)
+                ratios = {
+                    p: move_ratio(measure.move(noisy), moves[p]["seed 0"])
+                    for p, measure in probes.items()
+                }
                 with torch.no_grad():
-                    noisy_accuracy = evaluate(noisy.eval(), test).accuracy
-                copies.append({"noise": relative, "ratio": ratio, "accuracy": noisy_accuracy})
-                print(f"{name}: seed 0 + noise {relative:g}: {ratio:.3f}, ", end="")
+                    noisy_accuracy = evaluate(build(noisy).eval(), test).accuracy
+                copies.append({"noise": relative, "ratio": ratios, "accuracy": noisy_accuracy})
+                print(f"{name}: seed 0 + noise {relative:g}: {_shown(ratios)}, ", end="")
                 print(f"accuracy {noisy_accuracy:.4f}")
         results[name] = {
             "row": f"{lab} {row}",
@@ -136,6 +188,8 @@ def main() -> None:
         if args.pretrained is not None:
             words += ["--pretrained", str(args.pretrained)]
         words += ["--noise", *map(str, args.noise), "--images", str(args.images)]
+        if args.image_probe:
+            words.append("--image-probe")
         command = shlex.join(words)
         args.json.write_text(json.dumps({"command": command, "checkpoints": results}, indent=2))
 

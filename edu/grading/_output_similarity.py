@@ -77,17 +77,19 @@ def _probe() -> torch.Tensor:
     return torch.randn(PROBE_IMAGES, 3, 32, 32, generator=generator)
 
 
-def output_signature(net: nn.Module) -> torch.Tensor:
+def output_signature(net: nn.Module, probe: torch.Tensor | None = None) -> torch.Tensor:
     """The log-probabilities ``net`` gives the probe's images, flattened, in float64.
 
     ``net`` runs in eval mode (BatchNorm on its running statistics, as graded) on the CPU;
-    its mode is restored afterwards.
+    its mode is restored afterwards. ``probe`` replaces the grader's Gaussian images
+    (normalized images, N x 3 x 32 x 32) where a study compares probes
+    (``scripts/checkpoint_distances.py``); grading always uses the default.
     """
     training = net.training
     net.eval()
     try:
         with torch.no_grad():
-            logits = net(_probe())
+            logits = net(_probe() if probe is None else probe)
     finally:
         net.train(training)
     return torch.log_softmax(logits.double(), dim=1).flatten()
@@ -100,9 +102,12 @@ class OutputMove:
     values: tuple[float, ...]
 
     @classmethod
-    def between(cls, net: nn.Module, start: torch.Tensor) -> OutputMove:
-        """The move of ``net`` from the signature ``start`` (:func:`output_signature`)."""
-        return cls(tuple((output_signature(net) - start).tolist()))
+    def between(
+        cls, net: nn.Module, start: torch.Tensor, probe: torch.Tensor | None = None
+    ) -> OutputMove:
+        """The move of ``net`` from the signature ``start`` (:func:`output_signature`,
+        on the same ``probe``)."""
+        return cls(tuple((output_signature(net, probe) - start).tolist()))
 
     @functools.cached_property
     def norm(self) -> float:
