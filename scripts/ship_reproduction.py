@@ -4,11 +4,12 @@ Usage::
 
     python scripts/ship_reproduction.py outputs/reproduce
 
-For every lab it copies ``OUTPUT_DIR/<lab>/{results.md,results.json,command.txt}`` to
-``docs/results/<lab>/`` (the notes' ``lab-results`` directive reads them), with the
-sensitivity scans of Lab 4 (``<row>/scan.json``) and, when ``edu frontier`` ran, its
-``results.md``, ``results.json``, ``command.txt`` and ``frontier.png`` in
-``docs/results/frontier/``. For the four rows a homework submission holds
+For every lab (or those of ``--labs``: Labs 2 and 3 make the grader's checkpoints, and
+ship without waiting for Lab 4) it copies ``OUTPUT_DIR/<lab>/{results.md,results.json,
+command.txt}`` to ``docs/results/<lab>/`` (the notes' ``lab-results`` directive reads
+them), with Lab 4's sensitivity scans (``<row>/scan.json``) and, when ``edu frontier``
+ran, its ``results.md``, ``results.json``, ``command.txt`` and ``frontier.png`` in
+``docs/results/frontier/`` (the frontier plots Lab 4's rows: it ships with Lab 4). For the four rows a homework submission holds
 (:data:`edu.experiments.REFERENCE_ROWS`) it writes the row's best weights to
 ``grader/reference/<name>.pt`` (instructor material, not package data) as a plain
 float32 state dict (the format a student submits), checks each file the way the grader
@@ -65,13 +66,16 @@ def _require(path: Path) -> Path:
     return path
 
 
-def _table_files(output_dir: Path) -> list[tuple[Path, Path]]:
-    """Every ``(source, target)`` of the notes' tables, each source checked to exist."""
+def _table_files(output_dir: Path, labs: list[str]) -> list[tuple[Path, Path]]:
+    """Every ``(source, target)`` of the notes' tables of ``labs``, each source checked to
+    exist."""
     files = [
         (_require(output_dir / lab / name), RESULTS_DIR / lab / name)
-        for lab in LABS
+        for lab in labs
         for name in RESULT_FILES
     ]
+    if "lab4" not in labs:
+        return files
     for scan in sorted((output_dir / "lab4").glob(f"*/{SCAN_FILE}")):
         files.append((scan, RESULTS_DIR / "lab4" / scan.parent.name / SCAN_FILE))
     frontier = output_dir / "frontier"
@@ -161,11 +165,21 @@ def _readme_text(checkpoints: dict[str, dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output_dir", type=Path, help="the --output-dir of edu reproduce")
+    parser.add_argument(
+        "--labs",
+        nargs="+",
+        choices=list(LABS),
+        default=list(LABS),
+        help="the labs whose tables to ship (the checkpoints need lab2 and lab3)",
+    )
     args = parser.parse_args()
+    missing = {lab for lab, _ in REFERENCE_ROWS.values()} - set(args.labs)
+    if missing:
+        raise SystemExit(f"--labs: the grader's checkpoints need {', '.join(sorted(missing))}")
 
     # Everything is read, checked and staged before anything is written: a refusal
     # leaves the repository as it was.
-    tables = _table_files(args.output_dir)
+    tables = _table_files(args.output_dir, args.labs)
     for lab, row in REFERENCE_ROWS.values():
         _require(args.output_dir / lab / "command.txt")
         for seed in (0, 1):

@@ -67,8 +67,8 @@ def _finished_run(
     return root
 
 
-def _run(module, monkeypatch, output_dir: Path) -> None:
-    monkeypatch.setattr("sys.argv", ["ship_reproduction.py", str(output_dir)])
+def _run(module, monkeypatch, output_dir: Path, *options: str) -> None:
+    monkeypatch.setattr("sys.argv", ["ship_reproduction.py", str(output_dir), *options])
     module.main()
 
 
@@ -111,3 +111,16 @@ def test_does_a_refusal_write_nothing(ship, monkeypatch, tmp_path, broken):
     with pytest.raises(SystemExit):
         _run(module, monkeypatch, output_dir)
     assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
+
+
+def test_do_labs_ship_without_lab4(ship, monkeypatch, tmp_path):
+    module, repo = ship
+    output_dir = _finished_run(tmp_path / "run")
+    shutil.rmtree(output_dir / "lab4")
+    with pytest.raises(SystemExit, match="lab4/results.md is missing"):
+        _run(module, monkeypatch, output_dir)
+    with pytest.raises(SystemExit, match="need lab3"):
+        _run(module, monkeypatch, output_dir, "--labs", "lab2")
+    _run(module, monkeypatch, output_dir, "--labs", "lab2", "lab3")
+    assert sorted(p.name for p in (repo / "docs" / "results").iterdir()) == ["lab2", "lab3"]
+    assert (repo / "grader" / "reference" / "checkpoints.json").is_file()
