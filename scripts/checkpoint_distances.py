@@ -37,9 +37,9 @@ from pathlib import Path
 
 import torch
 
+from edu.data import BatchLoader, load_cifar10, take
 from edu.experiments import MODEL_FILE, REFERENCE_ROWS
 from edu.grading._checkpoints import cifar10_test_subset
-from edu.data import BatchLoader, load_cifar10, take
 from edu.grading._output_similarity import (
     COPY_RATIO,
     PROBE_IMAGES,

@@ -9,19 +9,19 @@ ship without waiting for Lab 4) it copies ``OUTPUT_DIR/<lab>/{results.md,results
 command.txt}`` to ``docs/results/<lab>/`` (the notes' ``lab-results`` directive reads
 them), with Lab 4's sensitivity scans (``<row>/scan.json``) and, when ``edu frontier``
 ran, its ``results.md``, ``results.json``, ``command.txt`` and ``frontier.png`` in
-``docs/results/frontier/`` (the frontier plots Lab 4's rows: it ships with Lab 4). For the four rows a homework submission holds
-(:data:`edu.experiments.REFERENCE_ROWS`) it writes the row's best weights to
-``grader/reference/<name>.pt`` (instructor material, not package data) as a plain
-float32 state dict (the format a student submits), checks each file the way the grader
-reads a submission (:func:`edu.notebook.load_submission`), and records the row, the
-command, the accuracy and the file's SHA-256 in ``checkpoints.json``. A reference set it
-replaces is moved to ``grader/reference/retired/<its manifest's SHA-256, 12 digits>/``:
-students may hold it (earlier releases shipped it), so the grader keeps refusing copies
-of it. The same rows of the seed-1 run, an independent one, go to ``grader/demo/``: the
-course demo's full solution, the student's own work in that it is not the reference.
-The reference accuracies of the hidden checks (``[accuracy.reference]`` of
-``grader/thresholds.toml``, and their table in ``grader/README.md``) become the shipped
-rows' accuracies.
+``docs/results/frontier/`` (the frontier plots Lab 4's rows: it ships with Lab 4). For
+the four rows a homework submission holds (:data:`edu.experiments.REFERENCE_ROWS`) it
+writes the row's best weights to ``grader/reference/<name>.pt`` (instructor material,
+not package data) as a plain float32 state dict (the format a student submits), checks
+each file the way the grader reads a submission (:func:`edu.notebook.load_submission`),
+and records the row, the command, the accuracy and the file's SHA-256 in
+``checkpoints.json``. A reference set it replaces is moved to
+``grader/reference/retired/<its manifest's SHA-256, 12 digits>/``: students may hold it
+(earlier releases shipped it), so the grader keeps refusing copies of it. The same rows
+of the seed-1 run, an independent one, go to ``grader/demo/``: the course demo's full
+solution, the student's own work in that it is not the reference. The reference
+accuracies of the hidden checks (``[accuracy.reference]`` of ``grader/thresholds.toml``,
+and their table in ``grader/README.md``) become the shipped rows' accuracies.
 """
 
 from __future__ import annotations

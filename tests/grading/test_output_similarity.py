@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from edu.experiments import REFERENCE_ROWS
 from edu.grading._copies import (
     References,
     classmate_copies,
@@ -24,7 +25,6 @@ from edu.grading._output_similarity import (
     output_signature,
     similar_checkpoints,
 )
-from edu.experiments import REFERENCE_ROWS
 from edu.models import pretrained_resnet20, resnet_from_state_dict
 from edu.quant import quantize_weights
 

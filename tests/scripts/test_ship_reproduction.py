@@ -117,7 +117,7 @@ def test_do_labs_ship_without_lab4(ship, monkeypatch, tmp_path):
     module, repo = ship
     output_dir = _finished_run(tmp_path / "run")
     shutil.rmtree(output_dir / "lab4")
-    with pytest.raises(SystemExit, match="lab4/results.md is missing"):
+    with pytest.raises(SystemExit, match=r"lab4/results\.md is missing"):
         _run(module, monkeypatch, output_dir)
     with pytest.raises(SystemExit, match="need lab3"):
         _run(module, monkeypatch, output_dir, "--labs", "lab2")
