@@ -86,12 +86,15 @@ def test_weights_moved_inside_their_bins_are_a_copy_of_the_quantized_model(start
 
 def test_independent_runs_are_far_apart_and_noisy_copies_close(start):
     """Two independent moves of the weights move the outputs in nearly independent
-    directions; a copy with noise a hundredth of the move's stays near 0.01."""
+    directions; a copy with noise a hundredth of the move's lands near 0, at a ratio in
+    proportion to its noise (how far depends on how strongly the network responds to the
+    noise's direction, not the move's: so twice the noise, twice the ratio)."""
     a, b = _run(start, 1), _run(start, 2)
-    nudged = _run(a, 3, scale=1e-4)
     assert move_ratio(_move(a), _move(b)) > 10 * COPY_RATIO
     assert move_ratio(_move(a), _move(a)) == 0.0
-    assert move_ratio(_move(a), _move(nudged)) == pytest.approx(0.01, rel=0.5)
+    nudged, twice = (move_ratio(_move(a), _move(_run(a, 3, scale=s))) for s in (1e-4, 2e-4))
+    assert 0.0 < nudged < COPY_RATIO / 3
+    assert twice == pytest.approx(2 * nudged, rel=0.05)
 
 
 def test_the_signature_is_the_log_probabilities_of_the_probe(start):
@@ -204,8 +207,9 @@ def test_a_broken_reference_is_named_not_skipped(tmp_path, start):
 def test_do_the_measured_independent_runs_clear_the_threshold_with_room():
     """The committed measurement of scripts/checkpoint_distances.py on the reproduction's
     runs: every row measured on a pair of independent runs at least, every pair at least
-    3 times the copy ratio apart on the grader's probe, and the noisy copies growing with
-    their noise, as grader/README.md states."""
+    3 times the copy ratio apart on the grader's probe, and the noisy copies of the float
+    checkpoints growing with their noise, as grader/README.md states (noise on a
+    quantized checkpoint's weights moves its grid, and any amount lands far)."""
     from pathlib import Path
 
     results = Path(__file__).resolve().parents[2] / "benchmarks/results/checkpoint_distances.json"
@@ -215,4 +219,8 @@ def test_do_the_measured_independent_runs_clear_the_threshold_with_room():
         assert row["pairs"], f"{name} has no pair of independent runs"
         assert min(pair["ratio"]["gaussian"] for pair in row["pairs"]) >= 3 * COPY_RATIO
         ratios = [copy["ratio"]["gaussian"] for copy in row["noisy_copies"]]
-        assert ratios == sorted(ratios)
+        assert len(ratios) == 3
+        if name.startswith("lab2"):
+            assert ratios == sorted(ratios)
+        else:
+            assert min(ratios) > 3 * COPY_RATIO
