@@ -61,7 +61,7 @@ course repository, :data:`edu.experiments.REFERENCE_FOLDER`)."""
 RETIRED_FOLDER = "retired"
 """Under :data:`REFERENCES_IN_CHECKS`: the sets of earlier releases."""
 
-_INDEPENDENT = "independent runs are about 0.5 apart"
+_INDEPENDENT = "independent runs of the course are 0.43 apart or more"
 
 
 @functools.cache

@@ -219,7 +219,7 @@ def checkpoint_pairs_html(pairs: list[CheckpointPair], students: int) -> str:
         "random images, minus those of the pretrained model they all start from (run the "
         "same way, quantized where the checkpoint is). A pair is listed when the distance "
         f"between two such moves is less than {COPY_RATIO:g} times the shorter of them. "
-        "Independent training runs of the course are about 0.5 apart; a copied file is at "
+        "Independent training runs of the course are 0.43 apart or more; a copied file is at "
         "0, also when its weights were rescaled, permuted or moved within their "
         "quantization bins. Files that copy a reference checkpoint are refused as such and "
         "not listed. Both students of a listed pair earn nothing for the checks of their "
