@@ -18,7 +18,14 @@ import nbformat
 import pytest
 
 import edu
-from edu.grading import Course, Deadline, _nbgrader_run, probe_isolation, read_submission
+from edu.grading import (
+    Course,
+    Deadline,
+    _autograde,
+    _nbgrader_run,
+    probe_isolation,
+    read_submission,
+)
 from edu.grading._autograde import _forkserver, autograde
 
 pytestmark = pytest.mark.slow
@@ -88,11 +95,11 @@ def _processes() -> dict[int, tuple[int, int, str, str]]:
     return found
 
 
-def _running_in(folder: Path) -> dict[int, tuple[int, int, str, str]]:
-    """The processes (as :func:`_processes`) that work in ``folder`` or name it."""
+def _running_in(folder: Path, processes=None) -> dict[int, tuple[int, int, str, str]]:
+    """The ``processes`` (as :func:`_processes`; default all) working in ``folder`` or naming it."""
     return {
         pid: process
-        for pid, process in _processes().items()
+        for pid, process in (_processes() if processes is None else processes).items()
         if str(folder) in process[3] or process[2].startswith(str(folder))
     }
 
@@ -134,7 +141,7 @@ def test_are_nbgraders_scores_and_notebook_read_back(submit, course, make_policy
 
 
 def test_is_the_process_killed_at_the_deadline_with_its_kernel(
-    submit, course, make_policy, sandbox_root
+    submit, course, make_policy, sandbox_root, monkeypatch
 ):
     """A notebook that sleeps forever: stopped at the submission's deadline, nothing left?"""
     submission, scratch = submit("sleeper", RIGHT, "import time\ntime.sleep(10**6)")
@@ -142,6 +149,14 @@ def test_is_the_process_killed_at_the_deadline_with_its_kernel(
     network = probe_isolation(policy).network
     seconds = 25
     outcome = {}
+    started = []  # the autograde process, known by its pid, not by what /proc shows of it
+    start = _autograde._start
+
+    def start_and_record(process):
+        start(process)
+        started.append(process.pid)
+
+    monkeypatch.setattr(_autograde, "_start", start_and_record)
 
     def grade():
         started = time.monotonic()
@@ -154,12 +169,15 @@ def test_is_the_process_killed_at_the_deadline_with_its_kernel(
     thread.start()
     seen = {}
     while thread.is_alive():
-        seen.update(_running_in(scratch))
+        running = _processes()
+        seen.update(_running_in(scratch, running))
+        seen.update({pid: running[pid] for pid in started if pid in running})
         time.sleep(0.2)
     thread.join()
     kernels = [pid for pid, process in seen.items() if "ipykernel_launcher" in process[3]]
     assert kernels, f"no kernel started within {seconds} s: {seen}"
-    (nbgrader,) = [pid for pid, process in seen.items() if "forkserver" in process[3]]
+    (nbgrader,) = started
+    assert nbgrader in seen, f"the autograde process {nbgrader} was never seen running: {seen}"
     assert seen[nbgrader][1] == nbgrader  # it leads its own session
     assert _gone(seen) == set()
     assert _running_in(scratch) == {}
