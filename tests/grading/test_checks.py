@@ -260,3 +260,31 @@ def test_does_each_checks_folder_use_its_own_helpers(tmp_path):
         (item,) = collect_checks(folder)
         values.append(item.function())
     assert values == [1, 2]
+
+
+def test_is_the_finetune_reference_the_sandboxs_whatever_the_graders_threads(repo):
+    """Is Lab 2's reference epoch, against which a submission's finetune is compared, the
+    same bit for bit whether the grading process has one torch thread or two (the sandbox
+    has one; on some CPUs two threads end 1e-4 away, beyond the check's tolerance)?"""
+    import importlib
+    import sys
+
+    import torch
+
+    sys.path.insert(0, str(repo / "grader"))
+    try:
+        lab2 = importlib.import_module("test_lab2")
+    finally:
+        sys.path.remove(str(repo / "grader"))
+    threads = torch.get_num_threads()
+    states = []
+    try:
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            _, expected, _, _ = lab2._finetune_case.__wrapped__(True, lab2.SEED + 21)
+            states.append(expected.state_dict())
+            assert torch.get_num_threads() == count  # given back after the reference
+    finally:
+        torch.set_num_threads(threads)
+    for key, value in states[0].items():
+        assert torch.equal(value, states[1][key]), key
