@@ -9,9 +9,9 @@ channels-last, ``--threads`` threads) of:
 - the dense ResNet-20 with 70 % of its weights zeroed (unstructured: the control);
 - ResNet-20s keeping 75 %, 50 % and 25 % of every block's inner channels;
 - with ``--reproduction DIR`` (an ``edu reproduce all`` output), the models of that
-  reproduction's Lab 4 rows ``channels-50`` and ``group-lasso`` (their widths), with
-  their test accuracy after finetuning beside that of the float model (Lab 2's ``float``
-  row), which is then the dense model measured.
+  reproduction's Lab 4 rows ``channels-50``, ``group-lasso`` and ``group-lasso-strong``
+  (their widths), with their test accuracy after finetuning beside that of the float
+  model (Lab 2's ``float`` row), which is then the dense model measured.
 
 Latency is the median over ``--rounds`` rounds; in each round every model runs once
 per batch size, in turn, so slow drifts of the machine fall on all of them alike.
@@ -90,7 +90,7 @@ def _models(reproduction: Path | None) -> dict[str, tuple[nn.Module, float | Non
         if float_weights.is_file():
             float_row = json.loads((reproduction / "lab2" / "float" / "row.json").read_text())
             models["dense"] = (dense, float_row["accuracy"])
-        for row in ("channels-50", "group-lasso"):
+        for row in ("channels-50", "group-lasso", "group-lasso-strong"):
             folder = reproduction / "lab4" / row
             if (folder / "model.pt").exists():
                 record = json.loads((folder / "row.json").read_text())

@@ -51,6 +51,7 @@ from edu.experiments._tables import (
     LAB3_ROWS,
     LAB4_ROWS,
     LABS,
+    STRONG_GROUP_LASSO_STRENGTH,
     Row,
     select_rows,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "SCAN_FILE",
     "SCAN_SPARSITIES",
     "SPARSE_CANDIDATES",
+    "STRONG_GROUP_LASSO_STRENGTH",
     "Experiment",
     "MissingPrerequisiteError",
     "Row",
