@@ -1,16 +1,24 @@
 """Finetuning with shared weights: every weight of a cluster moves with its centroid.
 
 Deep Compression (Han et al., 2016, section 3.3) finetunes a k-means-shared layer by
-updating its centroids, each with the sum of the gradients of the weights that share
-it. Here the weights stay ordinary tensors: a gradient hook replaces each weight's
-gradient by the sum over its cluster. All weights of a cluster then receive the same
-gradient, and since they hold the same value, SGD with momentum and weight decay gives
-them the same update, step after step: they stay equal, and their common value follows
-exactly the centroid's update with the summed gradient. (Weight decay acts on each
-weight as on the centroid, ``lambda * c``: decay of the centroid, not the summed
-``|C| * lambda * c`` of the weights' L2 penalty.) Pruned zeros get a zero
-gradient and stay 0. Because nothing but the values is stored, the clusters are read
-back from the weights (equal values, one cluster), so a checkpoint resumes as is.
+updating its centroids: the gradient of the loss with respect to centroid ``c_j`` is
+the sum of the gradients of the weights that share it. A step of the weights' learning
+rate along that sum moves a centroid shared by ``|C_j|`` weights ``|C_j|`` times as far as
+one weight moves in Labs 2 and 3; with clusters of hundreds or thousands of weights it
+diverges (measured: 4-bit finetuning of the pretrained ResNet-20 at learning rate 0.01
+falls to 20 % training accuracy within its first epoch). So each centroid takes the step
+``lr / |C_j|`` along its summed gradient: it moves by its weights' mean gradient, which
+is what the centroid of the weights becomes when every weight takes its own SGD step
+and is then put back on its cluster's mean.
+
+Here the weights stay ordinary tensors: a gradient hook replaces each weight's gradient
+by the mean over its cluster. All weights of a cluster then receive the same gradient,
+and since they hold the same value, SGD with momentum and weight decay gives them the
+same update, step after step: they stay equal, and their common value follows the
+centroid. Weight decay acts on each weight as on the centroid, ``lambda * c``. Pruned
+zeros get a zero gradient and stay 0. Because nothing but the values is stored, the
+clusters are read back from the weights (equal values, one cluster), so a checkpoint
+resumes as is.
 """
 
 from __future__ import annotations
@@ -43,16 +51,17 @@ def cluster_labels(weight: torch.Tensor) -> tuple[torch.Tensor, int]:
     return labels, values.numel()
 
 
-def _summed_over_clusters(labels: torch.Tensor, count: int):
-    """A gradient hook: each weight's gradient becomes the sum over its cluster's."""
+def _averaged_over_clusters(labels: torch.Tensor, count: int):
+    """A gradient hook: each weight's gradient becomes the mean over its cluster's."""
     member = labels >= 0
     members = labels[member]
+    sizes = torch.bincount(members, minlength=count)
 
     def hook(grad: torch.Tensor) -> torch.Tensor:
         sums = torch.zeros(count, dtype=grad.dtype, device=grad.device)
         sums.index_add_(0, members, grad[member])
         shared = torch.zeros_like(grad)
-        shared[member] = sums[members]
+        shared[member] = (sums / sizes.to(sums))[members]
         return shared
 
     return hook
@@ -67,7 +76,7 @@ class SharedWeights:
     _handles: list[torch.utils.hooks.RemovableHandle] = field(default_factory=list, repr=False)
 
     def remove(self) -> None:
-        """Stop summing gradients over clusters (the weights keep their shared values)."""
+        """Stop averaging gradients over clusters (the weights keep their shared values)."""
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
@@ -89,7 +98,7 @@ def share_weights(net: nn.Module, bits: int) -> SharedWeights:
     Returns
     -------
     SharedWeights
-        The names of the shared layers; while it lives, gradients are summed over
+        The names of the shared layers; while it lives, gradients are averaged over
         clusters (see the module docstring).
 
     Notes
@@ -105,6 +114,6 @@ def share_weights(net: nn.Module, bits: int) -> SharedWeights:
         with torch.no_grad():
             layer.weight.copy_(kmeans_quantize(layer.weight, bits))
         labels, count = cluster_labels(layer.weight)
-        shared._handles.append(layer.weight.register_hook(_summed_over_clusters(labels, count)))
+        shared._handles.append(layer.weight.register_hook(_averaged_over_clusters(labels, count)))
         shared.layers.append(name)
     return shared

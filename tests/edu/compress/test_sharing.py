@@ -1,4 +1,11 @@
-"""Finetuning with shared weights, against a model whose parameters are the centroids."""
+"""Finetuning with shared weights, against two oracles that share no code with it.
+
+- The centroids as the only parameters (``weight = centroids[labels]``): autograd gives
+  each centroid the sum of its weights' gradients (Deep Compression), and the step
+  ``lr / |C_j|`` along it must be the shared weights' step.
+- Codebook updates as in MIT 6.5940's k-means lab: every weight takes its own SGD step,
+  then each weight is put back on its cluster's mean.
+"""
 
 import copy
 
@@ -13,7 +20,7 @@ from edu.quant import QuantLinear
 
 
 class _CentroidLayer(nn.Module):
-    """The oracle: a linear layer whose only parameters are its centroids (Deep Compression).
+    """A linear layer whose only parameters are its centroids.
 
     ``weight = centroids[labels]`` (0 where pruned); autograd gives each centroid the
     sum of its weights' gradients, as the paper prescribes.
@@ -26,6 +33,7 @@ class _CentroidLayer(nn.Module):
         values[labels[labels >= 0]] = weight[labels >= 0]
         self.centroids = nn.Parameter(values)
         self.register_buffer("labels", labels)
+        self.register_buffer("sizes", torch.bincount(labels[labels >= 0], minlength=count))
 
     def weight(self):
         member = self.labels >= 0
@@ -41,29 +49,62 @@ def _sparse_weight(seed=0):
     return w
 
 
-@pytest.mark.parametrize("nesterov", [False, True])
-def test_shared_weights_follow_the_centroids_updated_with_summed_gradients(nesterov):
-    """Same data, same SGD (momentum, weight decay): do both models keep equal weights?"""
+def _shared_layer(bits=2):
     layer = QuantLinear(20, 6, bias=False, nbits=None)
     with torch.no_grad():
         layer.weight.copy_(_sparse_weight())
-    hooks = share_weights(layer, bits=2)
+    hooks = share_weights(layer, bits=bits)
     assert hooks.layers == [""]
+    return layer
+
+
+def _batches(count=5):
+    g = torch.Generator().manual_seed(1)
+    return [(torch.randn(8, 20, generator=g), torch.randn(8, 6, generator=g)) for _ in range(count)]
+
+
+def _step(forward, optimizer, x, target):
+    optimizer.zero_grad()
+    ((forward(x) - target) ** 2).mean().backward()
+    optimizer.step()
+
+
+def test_each_centroid_steps_lr_over_its_size_along_its_summed_gradient():
+    """Plain SGD: is the shared layer the centroid model stepped by lr / |C_j| * dL/dc_j?"""
+    layer = _shared_layer()
     oracle = _CentroidLayer(layer.weight.detach().clone())
+    assert oracle.sizes.max() > 1  # clusters of several weights, or the test shows nothing
+    lr = 0.05
+    ours = torch.optim.SGD(layer.parameters(), lr=lr)
+    for x, target in _batches():
+        _step(layer, ours, x, target)
+        oracle.centroids.grad = None
+        ((x @ oracle.weight().T - target) ** 2).mean().backward()
+        with torch.no_grad():
+            oracle.centroids -= lr / oracle.sizes * oracle.centroids.grad
+    torch.testing.assert_close(layer.weight.detach(), oracle.weight().detach(), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_shared_weights_follow_weights_stepped_alone_then_put_on_their_cluster_means(nesterov):
+    """Same data, same SGD (momentum, weight decay): do both layers keep equal weights?"""
+    layer = _shared_layer()
+    labels, count = cluster_labels(layer.weight)
+    member = labels >= 0
+    oracle = QuantLinear(20, 6, bias=False, nbits=None)
+    with torch.no_grad():
+        oracle.weight.copy_(layer.weight)
     settings = dict(lr=0.05, momentum=0.9, weight_decay=5e-3, nesterov=nesterov)
     ours = torch.optim.SGD(layer.parameters(), **settings)
     theirs = torch.optim.SGD(oracle.parameters(), **settings)
-    g = torch.Generator().manual_seed(1)
-    for _ in range(5):
-        x, target = torch.randn(8, 20, generator=g), torch.randn(8, 6, generator=g)
-        for model_forward, optimizer in (
-            (lambda x: layer(x), ours),
-            (lambda x: x @ oracle.weight().T, theirs),
-        ):
-            optimizer.zero_grad()
-            ((model_forward(x) - target) ** 2).mean().backward()
-            optimizer.step()
-    torch.testing.assert_close(layer.weight.detach(), oracle.weight().detach(), rtol=0, atol=1e-6)
+    for x, target in _batches():
+        _step(layer, ours, x, target)
+        _step(oracle, theirs, x, target)
+        with torch.no_grad():  # every weight back on its cluster's mean, zeros back to 0
+            means = torch.zeros(count).index_add_(0, labels[member], oracle.weight[member])
+            means /= torch.bincount(labels[member], minlength=count)
+            oracle.weight.copy_(torch.where(member, means[labels.clamp(min=0)], 0.0))
+    torch.testing.assert_close(layer.weight.detach(), oracle.weight.detach(), rtol=0, atol=1e-6)
     assert torch.unique(layer.weight[layer.weight != 0]).numel() <= 4
     assert torch.equal(layer.weight == 0, _sparse_weight() == 0)  # the zeros stayed
 
