@@ -13,14 +13,14 @@
 - :func:`sparsity_report` counts the zeros;
 - :func:`remove_channels` removes whole inner channels of each block, ranked by
   :func:`channel_importance`, into a smaller dense network, and
-  :class:`FilterGroupLasso` trains whole channels to zero (:func:`live_channels`
-  counts the survivors);
+  :class:`FilterGroupLasso` trains whole channels to zero (:func:`channel_group_norms`
+  measures their groups, :func:`live_channels` counts the survivors);
 - :func:`sensitivity_scan` measures each layer's accuracy when pruned alone, and
   :func:`sensitivity_sparsities` spends a total sparsity where it costs least.
 """
 
 from edu.prune._channels import CRITERIA, channel_importance, live_channels, remove_channels
-from edu.prune._group_lasso import FilterGroupLasso
+from edu.prune._group_lasso import FilterGroupLasso, channel_group_norms
 from edu.prune._iterative import IterativePruning
 from edu.prune._layers import prunable_layers
 from edu.prune._magnitude import (
@@ -56,6 +56,7 @@ __all__ = [
     "SparsityReport",
     "WeightMask",
     "apply_masks",
+    "channel_group_norms",
     "channel_importance",
     "cubic_sparsity",
     "get_mask",

@@ -20,7 +20,34 @@ from torch import nn
 
 from edu.sparse import group_soft_threshold
 
-__all__ = ["FilterGroupLasso"]
+__all__ = ["FilterGroupLasso", "channel_group_norms"]
+
+
+def _channel_rows(block: nn.Module) -> torch.Tensor:
+    """Each inner channel's group as one row: its conv1 filter, then its conv2 input slice.
+
+    Row ``c`` holds ``conv1.weight[c]`` flattened, followed by ``conv2.weight[:, c]``
+    flattened: the weights that act only through inner channel ``c``.
+    """
+    conv1, conv2 = block.conv1[0].conv.weight, block.conv2[0].conv.weight
+    return torch.cat([conv1.flatten(1), conv2.transpose(0, 1).flatten(1)], dim=1)
+
+
+def channel_group_norms(net: nn.Module) -> list[torch.Tensor]:
+    """The L2 norm of every inner channel's group, one tensor per basic block.
+
+    These are the norms the group lasso shrinks (:class:`FilterGroupLasso`); a zero
+    entry is a dead channel that :func:`edu.prune.live_channels` leaves out.
+
+    Examples
+    --------
+    >>> from edu.models import ResNetCIFAR
+    >>> norms = channel_group_norms(ResNetCIFAR(num_layers=8))
+    >>> [len(n) for n in norms]
+    [16, 32, 64]
+    """
+    with torch.no_grad():
+        return [_channel_rows(block).norm(dim=1) for block in net.body_op]
 
 
 class FilterGroupLasso:
@@ -64,7 +91,7 @@ class FilterGroupLasso:
             conv1, conv2 = block.conv1[0].conv.weight, block.conv2[0].conv.weight
             width = conv1.shape[0]
             with torch.no_grad():
-                rows = torch.cat([conv1.flatten(1), conv2.transpose(0, 1).flatten(1)], dim=1)
+                rows = _channel_rows(block)
                 size = rows.shape[1]
                 groups = [range(c * size, (c + 1) * size) for c in range(width)]
                 shrunk = group_soft_threshold(

@@ -10,6 +10,7 @@ from edu.compress import load_compressed, save_compressed
 from edu.models import ResNetCIFAR, resnet_from_state_dict
 from edu.prune import (
     FilterGroupLasso,
+    channel_group_norms,
     channel_importance,
     live_channels,
     prune_model,
@@ -192,6 +193,22 @@ def test_training_with_group_lasso_kills_channels_that_then_leave_for_free(rando
     small = remove_channels(net, alive)
     x = torch.randn(4, 3, 32, 32)
     torch.testing.assert_close(small(x), net(x), rtol=1e-5, atol=1e-5)
+
+
+def test_group_norms_are_the_norms_of_the_groups_the_prox_zeroes():
+    """Are the measured norms those of the hand-made groups, and are the groups the prox
+    kills exactly those at or below its threshold, and after it exactly zero?"""
+    net = _random_resnet(seed=2)
+    before = channel_group_norms(net)
+    assert [len(n) for n in before] == [16, 32, 64]
+    for block, norms in zip(net.body_op, before, strict=True):
+        by_hand = torch.stack([g.norm() for g in _groups_by_hand(block)])
+        torch.testing.assert_close(norms, by_hand, rtol=1e-6, atol=0)
+    threshold = float(torch.cat(before).median())
+    FilterGroupLasso(torch.optim.SGD(net.parameters(), lr=1.0), threshold).after_step(net)
+    for norms, after in zip(before, channel_group_norms(net), strict=True):
+        assert torch.equal(after == 0, norms <= threshold)
+        torch.testing.assert_close(after, (norms - threshold).clamp(min=0), rtol=1e-5, atol=1e-6)
 
 
 def test_group_lasso_refuses_a_negative_strength():

@@ -1,0 +1,68 @@
+"""scripts/group_norms.py: its learning-rate sum against the closed form, its committed
+measurement against the committed checkpoints, and the strengths' docstrings against it."""
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from edu.experiments import GROUP_LASSO_STRENGTH, STRONG_GROUP_LASSO_STRENGTH
+from edu.models import pretrained_resnet20
+
+REPO = Path(__file__).resolve().parents[2]
+MEASURED = REPO / "benchmarks" / "results" / "group_norms.json"
+
+
+def _flat(tree, prefix=""):
+    """A nested dict as one dict from slash-joined keys to leaves (approx compares flat)."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    return {k: v for key, sub in tree.items() for k, v in _flat(sub, f"{prefix}/{key}").items()}
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location(
+        "group_norms", REPO / "scripts" / "group_norms.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("lr", "epochs", "batch_size"), [(0.01, 20, 256), (0.1, 3, 1000)])
+def test_learning_rate_sum_is_the_cosine_closed_form(script, lr, epochs, batch_size):
+    """sum_{t<T} lr (1 + cos(pi t / T)) / 2 = lr (T + 1) / 2: the cosines cancel in pairs
+    but for t = 0."""
+    steps = epochs * math.ceil(50_000 / batch_size)
+    assert script.learning_rate_sum(lr, epochs, batch_size) == pytest.approx(
+        lr * (steps + 1) / 2, rel=1e-9
+    )
+
+
+def test_committed_measurement_is_what_the_committed_checkpoints_give(script):
+    committed = json.loads(MEASURED.read_text())
+    measured = script.measure(REPO / "outputs" / "reference", pretrained_resnet20().state_dict())
+    assert committed["command"].startswith("python scripts/group_norms.py outputs/reference")
+    del committed["command"]
+    assert _flat(committed) == pytest.approx(_flat(measured), rel=1e-5)
+    assert set(measured["rows"]) >= {"group-lasso", "group-lasso-strong"}
+
+
+def test_strengths_docstrings_quote_the_measurement():
+    """The numbers the strengths were chosen by are those the script measured."""
+    committed = json.loads(MEASURED.read_text())
+    start, rows = committed["pretrained"], committed["rows"]
+    text = " ".join((REPO / "edu" / "experiments" / "_tables.py").read_text().split())
+    assert rows["group-lasso"]["strength"] == GROUP_LASSO_STRENGTH
+    assert rows["group-lasso-strong"]["strength"] == STRONG_GROUP_LASSO_STRENGTH
+    assert f"groups ({start['median']:.2f}; they range from {start['min']:.2f} to" in text
+    assert f"{start['max']:.2f})" in text
+    weak = rows["group-lasso"]
+    assert f"median norm fell to {weak['after']['median']:.2f}" in text
+    assert f"only {weak['after']['zero']} of the {start['groups']} inner channels" in text
+    strong = rows["group-lasso-strong"]
+    assert f"budget, {strong['budget']:.2f}, exceeds the norm of all but" in text
+    assert f"all but {start['groups'] - strong['pretrained_groups_below_budget']} of" in text
