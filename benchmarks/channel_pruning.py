@@ -7,10 +7,9 @@ channels-last, ``--threads`` threads) of:
 
 - the dense ResNet-20 (the baseline of every ratio);
 - the dense ResNet-20 with 70 % of its weights zeroed (unstructured: the control);
-- ResNet-20s keeping 75 %, 50 % and 25 % of every block's inner channels;
+- ResNet-20s keeping 75 %, 62.5 %, 50 % and 25 % of every block's inner channels;
 - with ``--reproduction DIR`` (an ``edu reproduce all`` output), the models of that
-  reproduction's Lab 4 rows ``channels-50``, ``group-lasso`` and ``group-lasso-strong``
-  (their widths), with their test accuracy after finetuning beside that of the float
+  reproduction's Lab 4 channel rows (:data:`CHANNEL_ROWS`, their widths), with their test accuracy after finetuning beside that of the float
   model (Lab 2's ``float`` row), which is then the dense model measured.
 
 Latency is the median over ``--rounds`` rounds; in each round every model runs once
@@ -44,6 +43,10 @@ from edu.cli.train import WEIGHTS_FILE
 from edu.models import ResNetCIFAR, model_cost, resnet_from_state_dict
 from edu.prune import prune_model, remove_channels, squash_mask
 from edu.train import load_state_dict
+
+
+CHANNEL_ROWS = ("channels-50", "channels-62-distilled", "group-lasso", "group-lasso-strong")
+"""The Lab 4 rows whose models are narrower dense networks."""
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -84,13 +87,13 @@ def _models(reproduction: Path | None) -> dict[str, tuple[nn.Module, float | Non
         "dense": (dense, None),
         "dense, 70 % unstructured zeros": (sparse, None),
     }
-    for keep in (0.75, 0.5, 0.25):
-        models[f"{round(keep * 100)} % inner channels"] = (remove_channels(dense, keep), None)
+    for keep in (0.75, 0.625, 0.5, 0.25):
+        models[f"{keep * 100:g} % inner channels"] = (remove_channels(dense, keep), None)
     if reproduction is not None:
         if float_weights.is_file():
             float_row = json.loads((reproduction / "lab2" / "float" / "row.json").read_text())
             models["dense"] = (dense, float_row["accuracy"])
-        for row in ("channels-50", "group-lasso", "group-lasso-strong"):
+        for row in CHANNEL_ROWS:
             folder = reproduction / "lab4" / row
             if (folder / "model.pt").exists():
                 record = json.loads((folder / "row.json").read_text())

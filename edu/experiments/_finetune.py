@@ -17,7 +17,15 @@ from torch import nn
 
 from edu.experiments._experiment import Experiment
 from edu.experiments._settings import Settings
-from edu.train import FitResult, fit, load_checkpoint, make_scheduler, make_sgd, seed_everything
+from edu.train import (
+    Distillation,
+    FitResult,
+    fit,
+    load_checkpoint,
+    make_scheduler,
+    make_sgd,
+    seed_everything,
+)
 
 __all__ = ["CHECKPOINT", "finetune", "make_optimizer"]
 
@@ -71,6 +79,7 @@ def finetune(
     best_from_epoch: int = 0,
     after_step_from_optimizer: Callable[[torch.optim.Optimizer], Callable[[nn.Module], None]]
     | None = None,
+    distillation: Distillation | None = None,
 ) -> FitResult:
     """Finetune ``net`` for ``exp.settings.epochs`` epochs and load its best weights.
 
@@ -89,6 +98,9 @@ def finetune(
     after_step_from_optimizer : callable optimizer -> after_step, optional
         For a hook that needs the optimizer this function makes (a proximal step reads
         its learning rate); instead of ``after_step``.
+    distillation : Distillation, optional
+        Learn from a teacher's soft outputs as well as the labels (the same recipe
+        otherwise).
 
     Returns
     -------
@@ -132,6 +144,7 @@ def finetune(
         mixed_precision=exp.device.type == "cuda" and getattr(net, "Nbits", None) is None,
         progress=exp.progress,
         log=exp.log,
+        distillation=distillation,
     )
     net.load_state_dict(result.best_state)
     return result

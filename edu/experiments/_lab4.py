@@ -32,7 +32,7 @@ from edu.prune import (
     sensitivity_sparsities,
 )
 from edu.quant import QuantConv2d, QuantLinear
-from edu.train import load_state_dict
+from edu.train import Distillation, load_state_dict
 
 __all__ = [
     "SCAN_FILE",
@@ -55,15 +55,25 @@ def _cost(net: torch.nn.Module) -> dict[str, Any]:
     return {"parameters": cost.parameters, "macs": cost.macs}
 
 
-def channels(exp: Experiment, row_dir: Path, *, keep: float, criterion: str = "l2") -> RowResult:
+def channels(
+    exp: Experiment,
+    row_dir: Path,
+    *,
+    keep: float,
+    criterion: str = "l2",
+    distilled: bool = False,
+) -> RowResult:
     """Remove ``1 - keep`` of each block's inner channels, ranked by ``criterion``; finetune.
 
     The narrower network is a dense ResNet of its own (:func:`edu.prune.remove_channels`);
-    its parameters and MACs are recorded beside the dense model's.
+    its parameters and MACs are recorded beside the dense model's. With ``distilled``,
+    the finetuning also learns the float model's soft outputs
+    (:class:`edu.train.Distillation`, its default temperature and weight).
     """
     dense = exp.model()
     net = remove_channels(dense, keep, criterion).to(exp.device, memory_format=torch.channels_last)
-    result = finetune(exp, net, row_dir)
+    distillation = Distillation(exp.model()) if distilled else None
+    result = finetune(exp, net, row_dir, distillation=distillation)
     details = {
         "keep": keep,
         "criterion": criterion,
@@ -71,6 +81,8 @@ def channels(exp: Experiment, row_dir: Path, *, keep: float, criterion: str = "l
         **_cost(net),
         "dense": _cost(dense),
     }
+    if distillation is not None:
+        details["distillation"] = {"teacher": "float checkpoint", **distillation.describe()}
     return RowResult(net, result, details=details)
 
 

@@ -204,6 +204,15 @@ LAB4_ROWS: tuple[Row, ...] = (
         functools.partial(_lab4.group_lasso, strength=STRONG_GROUP_LASSO_STRENGTH),
         saves_model=True,
     ),
+    Row(
+        "channels-62-distilled",
+        "4(a)",
+        "five eighths of each block's inner channels kept (filter L2 norm), finetuned "
+        "with distillation from the float model",
+        None,
+        functools.partial(_lab4.channels, keep=0.625, distilled=True),
+        saves_model=True,
+    ),
     *_family(
         "kmeans-ptq-{n}",
         "4(b)",

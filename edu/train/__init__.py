@@ -7,6 +7,7 @@ from edu.train._checkpoint import (
     save_atomically,
     save_checkpoint,
 )
+from edu.train._distill import Distillation, distillation_loss
 from edu.train._finetune import finetune_after_prune
 from edu.train._fit import AveragedWeights, FitResult, fit
 from edu.train._loops import EpochResult, evaluate, train_one_epoch
@@ -17,8 +18,10 @@ __all__ = [
     "SCHEDULES",
     "AveragedWeights",
     "CheckpointError",
+    "Distillation",
     "EpochResult",
     "FitResult",
+    "distillation_loss",
     "evaluate",
     "finetune_after_prune",
     "fit",

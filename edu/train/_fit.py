@@ -36,6 +36,7 @@ from torch.optim import swa_utils
 
 from edu.prune import plain_state_dict
 from edu.train._checkpoint import load_checkpoint, save_checkpoint
+from edu.train._distill import Distillation
 from edu.train._loops import evaluate, train_one_epoch
 
 __all__ = ["AveragedWeights", "FitResult", "fit"]
@@ -95,6 +96,7 @@ def fit(
     log: Callable[[str], None] | None = print,
     train_epoch: Callable[[nn.Module, int], object] | None = None,
     average_from: int | None = None,
+    distillation: Distillation | None = None,
 ) -> FitResult:
     """Train ``net`` for ``epochs`` epochs, evaluating on ``test_loader`` after each.
 
@@ -131,6 +133,9 @@ def fit(
         the module docstring); the result's ``average`` holds the average, its
         BatchNorm statistics recomputed on ``train_loader``, and its test accuracy.
         The running average is checkpointed with the rest.
+    distillation : Distillation, optional
+        Train the default epoch on the teacher's soft outputs with the labels
+        (:class:`edu.train.Distillation`).
 
     Returns
     -------
@@ -139,11 +144,15 @@ def fit(
     Raises
     ------
     ValueError
-        If ``train_epoch`` is given with ``after_step`` or ``scheduler``, which only
-        the default epoch uses.
+        If ``train_epoch`` is given with ``after_step``, ``scheduler`` or
+        ``distillation``, which only the default epoch uses.
     """
-    if train_epoch is not None and (after_step is not None or scheduler is not None):
-        raise ValueError("after_step and scheduler apply to the default epoch, not train_epoch")
+    if train_epoch is not None and (
+        after_step is not None or scheduler is not None or distillation is not None
+    ):
+        raise ValueError(
+            "after_step, scheduler and distillation apply to the default epoch, not train_epoch"
+        )
     device = torch.device(device)
     result = FitResult()
     averaged = None if average_from is None else swa_utils.AveragedModel(net)
@@ -169,6 +178,7 @@ def fit(
                 mixed_precision=mixed_precision,
                 progress=progress,
                 description=f"epoch {epoch + 1}/{epochs}",
+                distillation=distillation,
             )
         else:
             train = train_epoch(net, epoch)

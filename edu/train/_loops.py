@@ -11,6 +11,8 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from edu.train._distill import Distillation
+
 __all__ = ["EpochResult", "evaluate", "train_one_epoch"]
 
 
@@ -48,6 +50,7 @@ def train_one_epoch(
     mixed_precision: bool = False,
     progress: bool = True,
     description: str = "train",
+    distillation: Distillation | None = None,
 ) -> EpochResult:
     """Run one epoch of minibatch training and return the running loss and accuracy.
 
@@ -60,6 +63,9 @@ def train_one_epoch(
     optimizer : torch.optim.Optimizer
     criterion : callable, optional
         Loss ``criterion(logits, y)``; default cross-entropy.
+    distillation : Distillation, optional
+        Train on :meth:`Distillation.loss` (the teacher's soft outputs with the labels)
+        in place of ``criterion``; the epoch's loss is then that loss.
     scheduler : LRScheduler, optional
         Stepped after every optimizer step (schedules are defined per step).
     after_step : callable, optional
@@ -76,6 +82,8 @@ def train_one_epoch(
     EpochResult
         Loss and accuracy of the batches as seen during training (before each step).
     """
+    if distillation is not None and criterion is not None:
+        raise ValueError("give criterion or distillation, not both")
     device = torch.device(device)
     criterion = criterion or F.cross_entropy
     net.train()
@@ -86,7 +94,7 @@ def train_one_epoch(
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with _autocast(device, mixed_precision):
             logits = net(x)
-            loss = criterion(logits, y)
+            loss = criterion(logits, y) if distillation is None else distillation.loss(logits, x, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

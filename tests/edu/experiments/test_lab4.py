@@ -13,7 +13,7 @@ from edu.experiments._lab4 import SCAN_FILE, group_lasso
 from edu.experiments._runner import run_row
 from edu.models import model_cost, resnet_from_state_dict
 from edu.quant import QuantConv2d
-from edu.train import load_state_dict
+from edu.train import Distillation, load_state_dict
 
 
 @pytest.fixture
@@ -54,6 +54,34 @@ def test_channel_pruned_row_saves_a_narrower_dense_network(lab4_experiment):
     assert record["details"]["macs"] == model_cost(net).macs
     assert record["details"]["macs"] < 0.55 * record["details"]["dense"]["macs"]
     assert [row["epoch"] for row in record["history"]] == [1, 2] and record["checks_ok"]
+
+
+def test_distilled_channel_row_learns_from_the_float_model(lab4_experiment, monkeypatch):
+    """Does the distilled row train on the distillation loss, with the float model (the
+    experiment's checkpoint) as its teacher, and record how?"""
+    exp, _ = lab4_experiment
+    teachers = []
+    original = Distillation.loss
+
+    def recording(self, logits, x, y):
+        teachers.append(self.teacher)
+        return original(self, logits, x, y)
+
+    monkeypatch.setattr(Distillation, "loss", recording)
+    run_lab("lab4", exp, ["channels-62-distilled"])
+    record = _record(exp, "channels-62-distilled")
+    assert record["details"]["inner_channels"] == [10] * 3 + [20] * 3 + [40] * 3
+    assert record["details"]["distillation"] == {
+        "teacher": "float checkpoint",
+        "temperature": 4.0,
+        "weight": 0.9,
+    }
+    assert teachers and all(t is teachers[0] for t in teachers)
+    teacher_state = teachers[0].state_dict()
+    assert all(
+        torch.equal(teacher_state[k], v.to(teacher_state[k])) for k, v in exp.weights.items()
+    )
+    assert record["checks_ok"]
 
 
 def test_group_lasso_row_removes_the_channels_it_killed(lab4_experiment):
