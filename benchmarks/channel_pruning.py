@@ -7,10 +7,18 @@ channels-last, ``--threads`` threads) of:
 
 - the dense ResNet-20 (the baseline of every ratio);
 - the dense ResNet-20 with 70 % of its weights zeroed (unstructured: the control);
-- ResNet-20s keeping 75 %, 62.5 %, 50 % and 25 % of every block's inner channels;
+- ResNet-20s keeping 75 %, 62.5 %, 50 % and 25 % of every block's inner channels, and
+  one with the inner widths 8 / 16 / 48 per stage of Lab 4's distilled row
+  (:data:`edu.experiments.DISTILLED_WIDTHS`);
 - with ``--reproduction DIR`` (an ``edu reproduce all`` output), the models of that
-  reproduction's Lab 4 channel rows (:data:`CHANNEL_ROWS`, their widths), with their test accuracy after finetuning beside that of the float
-  model (Lab 2's ``float`` row), which is then the dense model measured.
+  reproduction's Lab 4 channel rows (:data:`CHANNEL_ROWS`, their widths), with their
+  test accuracy after finetuning beside that of the float model (Lab 2's ``float``
+  row), which is then the dense model measured.
+
+The widths' counts alone do not give the time: a width that is not a multiple of the
+convolution kernels' vector block (8 on this project's CPU) runs about as slowly as the
+next multiple, and a channel of the first stage, at 32 x 32 pixels, costs more time
+than its share of the MACs.
 
 Latency is the median over ``--rounds`` rounds; in each round every model runs once
 per batch size, in turn, so slow drifts of the machine fall on all of them alike.
@@ -40,12 +48,12 @@ from _machine import cpu_model  # benchmarks/, the script's folder
 from torch import nn
 
 from edu.cli.train import WEIGHTS_FILE
+from edu.experiments import DISTILLED_WIDTHS
 from edu.models import ResNetCIFAR, model_cost, resnet_from_state_dict
 from edu.prune import prune_model, remove_channels, squash_mask
 from edu.train import load_state_dict
 
-
-CHANNEL_ROWS = ("channels-50", "channels-62-distilled", "group-lasso", "group-lasso-strong")
+CHANNEL_ROWS = ("channels-50", "channels-8-16-48-distilled", "group-lasso", "group-lasso-strong")
 """The Lab 4 rows whose models are narrower dense networks."""
 
 
@@ -89,6 +97,8 @@ def _models(reproduction: Path | None) -> dict[str, tuple[nn.Module, float | Non
     }
     for keep in (0.75, 0.625, 0.5, 0.25):
         models[f"{keep * 100:g} % inner channels"] = (remove_channels(dense, keep), None)
+    widths = " / ".join(str(w) for w in DISTILLED_WIDTHS[::3])
+    models[f"inner widths {widths}"] = (remove_channels(dense, DISTILLED_WIDTHS), None)
     if reproduction is not None:
         if float_weights.is_file():
             float_row = json.loads((reproduction / "lab2" / "float" / "row.json").read_text())

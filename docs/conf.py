@@ -6,7 +6,8 @@ Build (warnings are errors; nothing is fetched from the network)::
 
 The local extensions in ``_ext/`` make the figures by calling ``edu`` at build time
 (``edu_figures``), render the lab result tables and the size-accuracy frontier from
-``results/`` (``edu_results``, ``edu_frontier``), collapse the exercises' solutions
+``results/`` (``edu_results``, ``edu_frontier``) and the channel-pruning benchmark from
+``benchmarks/results/`` (``edu_latency``), collapse the exercises' solutions
 (``edu_solution``) and serve MathJax from the build itself (``offline_mathjax``).
 """
 
@@ -36,6 +37,7 @@ extensions = [
     "edu_cli",
     "edu_figures",
     "edu_frontier",
+    "edu_latency",
     "edu_results",
     "edu_solution",
     "lab1_table",

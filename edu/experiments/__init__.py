@@ -46,6 +46,7 @@ from edu.experiments._seeds import (
 from edu.experiments._settings import Settings, file_sha256
 from edu.experiments._summary import check_saved_model, level_budget, summarize
 from edu.experiments._tables import (
+    DISTILLED_WIDTHS,
     GROUP_LASSO_STRENGTH,
     LAB2_ROWS,
     LAB3_ROWS,
@@ -60,6 +61,7 @@ __all__ = [
     "CHECKPOINT",
     "COMPARED_ROWS",
     "DEMO_FOLDER",
+    "DISTILLED_WIDTHS",
     "GROUP_LASSO_STRENGTH",
     "HOMEWORK_SEEDED",
     "LAB2_ROWS",

@@ -31,12 +31,14 @@ def test_one_round_measures_every_model_against_the_dense_one(tmp_path, monkeypa
         "62.5 % inner channels",
         "50 % inner channels",
         "25 % inner channels",
+        "inner widths 8 / 16 / 48",
     ]
     assert results["dense"]["batch_256_speedup"] == 1.0
     assert results["dense, 70 % unstructured zeros"]["macs"] == results["dense"]["macs"]
     narrow = remove_channels(ResNetCIFAR(num_layers=20), 0.625)
     assert results["62.5 % inner channels"]["inner_channels"] == [10] * 3 + [20] * 3 + [40] * 3
     assert results["62.5 % inner channels"]["macs"] == model_cost(narrow).macs
+    assert results["inner widths 8 / 16 / 48"]["inner_channels"] == [8] * 3 + [16] * 3 + [48] * 3
     for row in results.values():
         assert row["batch_1_ms"] > 0 and row["batch_256_ms"] > 0
         assert row["test_accuracy"] is None

@@ -68,9 +68,9 @@ def test_distilled_channel_row_learns_from_the_float_model(lab4_experiment, monk
         return original(self, logits, x, y)
 
     monkeypatch.setattr(Distillation, "loss", recording)
-    run_lab("lab4", exp, ["channels-62-distilled"])
-    record = _record(exp, "channels-62-distilled")
-    assert record["details"]["inner_channels"] == [10] * 3 + [20] * 3 + [40] * 3
+    run_lab("lab4", exp, ["channels-8-16-48-distilled"])
+    record = _record(exp, "channels-8-16-48-distilled")
+    assert record["details"]["inner_channels"] == [8] * 3 + [16] * 3 + [48] * 3
     assert record["details"]["distillation"] == {
         "teacher": "float checkpoint",
         "temperature": 4.0,
