@@ -185,11 +185,11 @@ DISTILLED_WIDTHS = (8,) * 3 + (16,) * 3 + (48,) * 3
 
 Chosen by measured latency, not by count (``benchmarks/channel_pruning.py``): on the
 2-core CPU a width that is not a multiple of 8 wastes the convolution kernels' vector
-blocks, so 62.5 % of every width (10 / 20 / 40) ran no faster than 75 % (12 / 24 / 48).
-The first stage, at 32 x 32 pixels, costs the most time per channel: halving it alone
-gains more than cutting the third stage, where the group lasso found the channels the
-loss needs most (``group-lasso-strong`` kept 190 of its 192). 8 / 16 / 48 is 1.6x
-faster than the dense network at batch 256 with 59 % of its MACs."""
+blocks, so 62.5 % of every width (10 / 20 / 40) ran at about the speed of 75 %
+(12 / 24 / 48). The first stage, at 32 x 32 pixels, costs the most time per channel:
+halving it gains more than cutting the third stage, where the group lasso found the
+channels the loss needs most (``group-lasso-strong`` kept 190 of its 192). 8 / 16 / 48
+has 59 % of the dense network's MACs and runs a batch of 256 about 1.5 times faster."""
 
 LAB4_ROWS: tuple[Row, ...] = (
     Row(

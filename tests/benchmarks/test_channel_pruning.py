@@ -42,3 +42,40 @@ def test_one_round_measures_every_model_against_the_dense_one(tmp_path, monkeypa
     for row in results.values():
         assert row["batch_1_ms"] > 0 and row["batch_256_ms"] > 0
         assert row["test_accuracy"] is None
+
+
+COMMITTED = REPO / "benchmarks" / "results" / "channel_pruning_cpu.json"
+README_HEADER = "| model | parameters | MACs | batch 1 | batch 256 | test accuracy |"
+
+
+def _readme_name(name: str) -> str:
+    """README's name of a benchmarked model: Lab 4 rows by their id in backticks."""
+    if name == "dense":
+        return "dense (the float model)"
+    if name.startswith("lab4 "):
+        row, _, rest = name.removeprefix("lab4 ").partition(",")
+        return f"`{row}`,{rest}"
+    return name
+
+
+def test_readmes_lab_4_table_is_the_committed_benchmark():
+    """Every row of README's table, and only those, from the committed run."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    start = lines.index(README_HEADER) + 2
+    table = lines[start : lines.index("", start)]
+    results = json.loads(COMMITTED.read_text())["results"]
+    expected = []
+    for name, row in results.items():
+        accuracy = "-" if row["test_accuracy"] is None else f"{row['test_accuracy']:.4f}"
+        expected.append(
+            f"| {_readme_name(name)} | {row['parameters']:,} | {row['macs'] / 1e6:.1f} M "
+            f"| {row['batch_1_speedup']:.2f}x | {row['batch_256_speedup']:.2f}x | {accuracy} |"
+        )
+    assert table == expected
+
+
+def test_the_distilled_row_meets_the_target_in_the_committed_run():
+    """README says it does: at least 1.5x at batch 256, at most 1.5 points below."""
+    row = json.loads(COMMITTED.read_text())["results"]["lab4 channels-8-16-48-distilled, finetuned"]
+    assert row["batch_256_speedup"] >= 1.5
+    assert row["accuracy_points_below_float"] <= 1.5
