@@ -129,6 +129,7 @@ def kmeans(
     nbits: int,
     start: tuple[str, str] | None = None,
     finetuned: bool = True,
+    distilled: bool = False,
 ) -> RowResult:
     """k-means weight sharing at ``nbits`` bits, finetuned with shared centroids or not.
 
@@ -136,8 +137,11 @@ def kmeans(
     zeros stay out of the clustering and stay 0; those of its float layers by their
     mask). The stage convolutions are shared (:func:`edu.compress.share_weights`), as
     the linear quantizer of Lab 3 quantizes them; the first convolution and the
-    classifier stay float.
+    classifier stay float. With ``distilled``, the finetuning also learns the float
+    model's soft outputs (:class:`edu.train.Distillation`, its defaults).
     """
+    if distilled and not finetuned:
+        raise ValueError("distillation needs finetuning")
     weights = exp.weights if start is None else load_state_dict(exp.base.model_path(*start))
     net = exp.model(weights)
     masks = masks_from_nonzeros(net) if start is not None else None
@@ -152,7 +156,10 @@ def kmeans(
     # The shared layers keep their zeros by themselves; the float first convolution and
     # classifier of a pruned start need the mask.
     keep_zeros = None if masks is None else functools.partial(apply_masks, masks=masks)
-    result = finetune(exp, net, row_dir, after_step=keep_zeros)
+    distillation = Distillation(exp.model()) if distilled else None
+    if distillation is not None:
+        details["distillation"] = {"teacher": "float checkpoint", **distillation.describe()}
+    result = finetune(exp, net, row_dir, after_step=keep_zeros, distillation=distillation)
     return RowResult(
         net,
         result,

@@ -258,6 +258,16 @@ LAB4_ROWS: tuple[Row, ...] = (
         requires=(("lab4", "sensitivity-80"),),
         saves_model=True,
     ),
+    Row(
+        "sparse-kmeans-4-distilled",
+        "4(d)",
+        "4-bit k-means sharing of sensitivity-80, finetuned with shared centroids and "
+        "distillation from the float model",
+        None,
+        functools.partial(_lab4.kmeans, nbits=4, start=("lab4", "sensitivity-80"), distilled=True),
+        requires=(("lab4", "sensitivity-80"),),
+        saves_model=True,
+    ),
 )
 """Lab 4: channel pruning, k-means sharing, sensitivity-guided sparsity, and all combined.
 The course's spec has no reference numbers for it."""

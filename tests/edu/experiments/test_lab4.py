@@ -149,16 +149,24 @@ def test_sensitivity_rows_scan_training_images_and_reach_their_total(lab4_experi
 
 
 def test_sparse_kmeans_keeps_every_zero_of_its_start(lab4_experiment):
+    """Both rows from sensitivity-80, plain and distilled: every zero of the start kept,
+    at most 16 values per shared layer, and the distilled one's teacher recorded."""
     exp, _ = lab4_experiment
     with pytest.raises(MissingPrerequisiteError):
         run_lab("lab4", exp, ["sparse-kmeans-4"])
-    run_lab("lab4", exp, ["sensitivity-80", "sparse-kmeans-4"])
+    rows = ["sparse-kmeans-4", "sparse-kmeans-4-distilled"]
+    run_lab("lab4", exp, ["sensitivity-80", *rows])
     start = load_state_dict(exp.model_path("lab4", "sensitivity-80"))
-    tuned = load_state_dict(exp.model_path("lab4", "sparse-kmeans-4"))
-    for key, weight in start.items():
-        if key.endswith("weight") and weight.dim() > 1 and "id_mapping" not in key:
-            assert torch.equal(weight == 0, tuned[key] == 0), key
-    assert _record(exp, "sparse-kmeans-4")["checks_ok"]
+    for row in rows:
+        tuned = load_state_dict(exp.model_path("lab4", row))
+        for key, weight in start.items():
+            if key.endswith("weight") and weight.dim() > 1 and "id_mapping" not in key:
+                assert torch.equal(weight == 0, tuned[key] == 0), (row, key)
+        assert max(_shared_values(tuned).values()) <= 16
+        assert _record(exp, row)["checks_ok"]
+    assert "distillation" not in _record(exp, "sparse-kmeans-4")["details"]
+    distilled = _record(exp, "sparse-kmeans-4-distilled")["details"]
+    assert distilled["distillation"]["teacher"] == "float checkpoint" and distilled["nbits"] == 4
 
 
 def test_sensitivity_without_training_images_is_refused(make_experiment):
