@@ -7,18 +7,21 @@ channels-last, ``--threads`` threads) of:
 
 - the dense ResNet-20 (the baseline of every ratio);
 - the dense ResNet-20 with 70 % of its weights zeroed (unstructured: the control);
-- ResNet-20s keeping 75 %, 62.5 %, 50 % and 25 % of every block's inner channels, and
-  one with the inner widths 8 / 16 / 48 per stage of Lab 4's distilled row
-  (:data:`edu.experiments.DISTILLED_WIDTHS`);
+- ResNet-20s keeping 75 %, 62.5 %, 50 % and 25 % of every block's inner channels;
+- ResNet-20s with inner widths chosen per stage (:data:`STAGE_WIDTHS`): those of Lab
+  4's distilled row (:data:`edu.experiments.DISTILLED_WIDTHS`), and one stage cut at a
+  time, to see where the time goes;
 - with ``--reproduction DIR`` (an ``edu reproduce all`` output), the models of that
   reproduction's Lab 4 channel rows (:data:`CHANNEL_ROWS`, their widths), with their
   test accuracy after finetuning beside that of the float model (Lab 2's ``float``
   row), which is then the dense model measured.
 
-The widths' counts alone do not give the time: a width that is not a multiple of the
-convolution kernels' vector block (8 on this project's CPU) runs about as slowly as the
-next multiple, and a channel of the first stage, at 32 x 32 pixels, costs more time
-than its share of the MACs.
+The count of channels alone does not give the time. A convolution kernel works on
+blocks of channels as wide as the CPU's vector registers (8 float32 values with AVX2,
+which the report records), and the feature maps of the first stage are 16 times larger
+than those of the third. The per-stage widths measure both: the first stage at 8, 10
+and 12 of its 16 inner channels, and halved against the third stage halved, which
+removes about as many MACs.
 
 Latency is the median over ``--rounds`` rounds; in each round every model runs once
 per batch size, in turn, so slow drifts of the machine fall on all of them alike.
@@ -53,6 +56,15 @@ from edu.models import ResNetCIFAR, model_cost, resnet_from_state_dict
 from edu.prune import prune_model, remove_channels, squash_mask
 from edu.train import load_state_dict
 
+STAGE_WIDTHS = (
+    tuple(DISTILLED_WIDTHS[::3]),
+    (8, 32, 64),
+    (10, 32, 64),
+    (12, 32, 64),
+    (16, 32, 32),
+)
+"""Inner widths per stage (every block of a stage alike) of the benchmarked models."""
+
 CHANNEL_ROWS = ("channels-50", "channels-8-16-48-distilled", "group-lasso", "group-lasso-strong")
 """The Lab 4 rows whose models are narrower dense networks."""
 
@@ -80,8 +92,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _models(reproduction: Path | None) -> dict[str, tuple[nn.Module, float | None]]:
-    """Each benchmarked model, in eval mode and channels-last, with its accuracy if known."""
+def _models(reproduction: Path | None) -> dict[str, tuple[nn.Module, dict | None]]:
+    """Each benchmarked model, in eval mode and channels-last, with the record of the
+    reproduction's row it comes from (its accuracy, test images and epochs), if any."""
     torch.manual_seed(0)
     dense = ResNetCIFAR(num_layers=20)
     float_weights = None if reproduction is None else reproduction / "pretrained" / WEIGHTS_FILE
@@ -91,27 +104,30 @@ def _models(reproduction: Path | None) -> dict[str, tuple[nn.Module, float | Non
     sparse.load_state_dict(dense.state_dict())
     prune_model(sparse, 70)
     squash_mask(sparse)
-    models: dict[str, tuple[nn.Module, float | None]] = {
+    models: dict[str, tuple[nn.Module, dict | None]] = {
         "dense": (dense, None),
         "dense, 70 % unstructured zeros": (sparse, None),
     }
     for keep in (0.75, 0.625, 0.5, 0.25):
         models[f"{keep * 100:g} % inner channels"] = (remove_channels(dense, keep), None)
-    widths = " / ".join(str(w) for w in DISTILLED_WIDTHS[::3])
-    models[f"inner widths {widths}"] = (remove_channels(dense, DISTILLED_WIDTHS), None)
+    blocks = len(dense.inner_channels) // 3
+    for widths in STAGE_WIDTHS:
+        name = "inner widths " + " / ".join(map(str, widths))
+        per_block = [w for w in widths for _ in range(blocks)]
+        models[name] = (remove_channels(dense, per_block), None)
     if reproduction is not None:
         if float_weights.is_file():
             float_row = json.loads((reproduction / "lab2" / "float" / "row.json").read_text())
-            models["dense"] = (dense, float_row["accuracy"])
+            models["dense"] = (dense, float_row)
         for row in CHANNEL_ROWS:
             folder = reproduction / "lab4" / row
             if (folder / "model.pt").exists():
                 record = json.loads((folder / "row.json").read_text())
                 net = resnet_from_state_dict(load_state_dict(folder / "model.pt"))
-                models[f"lab4 {row}, finetuned"] = (net, record["accuracy"])
+                models[f"lab4 {row}, finetuned"] = (net, record)
     return {
-        name: (net.eval().to(memory_format=torch.channels_last), accuracy)
-        for name, (net, accuracy) in models.items()
+        name: (net.eval().to(memory_format=torch.channels_last), record)
+        for name, (net, record) in models.items()
     }
 
 
@@ -142,9 +158,11 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                     times[name][batch].append(_seconds(net, x, repeats[batch]))
             print(f"[bench] round {round_index + 1}/{args.rounds}", flush=True)
     base = {batch: statistics.median(times["dense"][batch]) for batch in inputs}
-    base_accuracy = models["dense"][1]
+    base_record = models["dense"][1]
+    base_accuracy = None if base_record is None else base_record["accuracy"]
     results = {}
-    for name, (net, accuracy) in models.items():
+    for name, (net, record) in models.items():
+        accuracy = None if record is None else record["accuracy"]
         cost = model_cost(net)
         row: dict[str, Any] = {
             "parameters": cost.parameters,
@@ -156,6 +174,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             row[f"batch_{batch}_ms"] = 1000 * median
             row[f"batch_{batch}_speedup"] = base[batch] / median
         row["test_accuracy"] = accuracy
+        row["test_images"] = None if record is None else record["num_images"]
+        row["epochs"] = None if record is None else record["epochs"]
         row["accuracy_points_below_float"] = (
             None if accuracy is None or base_accuracy is None else 100 * (base_accuracy - accuracy)
         )
@@ -164,6 +184,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "command": shlex.join([Path(sys.executable).name, *sys.argv]),
         "hardware": {
             "cpu": cpu_model(),
+            "vector_isa": torch.backends.cpu.get_cpu_capability(),
             "nproc": len(os.sched_getaffinity(0)),
             "python": platform.python_version(),
             "torch": torch.__version__,

@@ -12,16 +12,16 @@ holds them at full width, before the dead channels were removed), it prints how 
 groups there are, how many are zero, and their median, smallest and largest norm.
 
 For each such row it also prints its shrinkage budget: the strength times the sum of
-the learning rates its cosine schedule applied, the most the proximal steps alone can
-take off a group's norm over the run, and how many of the pretrained groups lie below
-it. A group far below the budget survives only where the loss gradient holds it up.
+the learning rates its cosine schedule applied (its peak and number of steps read from
+the checkpoint's scheduler), the most the proximal steps alone can take off a group's
+norm over the run, and how many of the pretrained groups lie below it. A group far
+below the budget survives only where the loss gradient holds it up.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import shlex
 import statistics
 from pathlib import Path
@@ -32,9 +32,6 @@ from edu.experiments import CHECKPOINT, LAB4_ROWS, ROW_FILE
 from edu.models import pretrained_resnet20, resnet_from_state_dict
 from edu.prune import channel_group_norms
 from edu.train import load_checkpoint, load_state_dict, make_scheduler
-
-TRAIN_IMAGES = 50_000
-"""CIFAR-10's training images: the steps of an epoch are these over the batch size."""
 
 
 def _statistics(state: dict[str, torch.Tensor]) -> dict:
@@ -49,9 +46,9 @@ def _statistics(state: dict[str, torch.Tensor]) -> dict:
     }
 
 
-def learning_rate_sum(lr: float, epochs: int, batch_size: int) -> float:
-    """The sum of the learning rates of every step of the rows' cosine schedule."""
-    steps = epochs * math.ceil(TRAIN_IMAGES / batch_size)
+def learning_rate_sum(lr: float, steps: int) -> float:
+    """The sum of the learning rates of the ``steps`` steps of a cosine schedule from
+    ``lr`` to 0 (:func:`edu.train.make_scheduler`), stepped as the rows step it."""
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
     scheduler = make_scheduler(optimizer, "cosine", lr, steps)
     total = 0.0
@@ -75,15 +72,16 @@ def measure(output_dir: Path, pretrained: dict[str, torch.Tensor]) -> dict:
         strength = record["details"].get("strength")
         if strength is None:
             continue
-        settings = record["settings"]
-        lrs = learning_rate_sum(settings["lr"], settings["epochs"], settings["batch_size"])
+        checkpoint = load_checkpoint(folder / CHECKPOINT)
+        schedule = checkpoint["scheduler"]
+        lrs = learning_rate_sum(schedule["base_lrs"][0], schedule["T_max"])
         budget = strength * lrs
         rows[row.id] = {
             "strength": strength,
             "learning_rate_sum": lrs,
             "budget": budget,
             "pretrained_groups_below_budget": int((start_norms < budget).sum()),
-            "after": _statistics(load_checkpoint(folder / CHECKPOINT)["best_state"]),
+            "after": _statistics(checkpoint["best_state"]),
         }
     return {"pretrained": start, "rows": rows}
 
@@ -95,7 +93,7 @@ def _line(name: str, stats: dict) -> str:
     )
 
 
-def main() -> None:
+def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output_dir", type=Path, help="the --output-dir of edu reproduce all")
     parser.add_argument(
@@ -105,8 +103,10 @@ def main() -> None:
         help="the model the rows started from (default: the package's pretrained model)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
-    args = parser.parse_args()
+    return parser
 
+
+def main(args: argparse.Namespace) -> None:
     pretrained = (
         pretrained_resnet20().state_dict()
         if args.pretrained is None
@@ -133,4 +133,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(get_args_parser().parse_args())

@@ -38,7 +38,7 @@ HEADER = (
 )
 
 
-def _widths(inner: list[int] | None) -> str:
+def _stage_widths(inner: list[int] | None) -> str:
     """``8 / 16 / 48`` when every block of a stage has one width (3 stages), else all."""
     if not inner:
         return "-"
@@ -47,6 +47,17 @@ def _widths(inner: list[int] | None) -> str:
     if len(inner) % 3 == 0 and all(len(set(s)) == 1 for s in stages):
         return " / ".join(str(s[0]) for s in stages)
     return ", ".join(map(str, inner))
+
+
+def _accuracy_note(models) -> str:
+    """Where the finetuned rows' test accuracies come from: test images and epochs."""
+    trained = {(m["test_images"], m["epochs"]) for m in models if m["epochs"]}
+    if not trained:
+        return "No finetuned row was measured."
+    if len(trained) == 1:
+        ((images, epochs),) = trained
+        return f"Test accuracy on {images:,} test images, after {epochs} epochs of finetuning."
+    return "Test accuracy of each row after its own finetuning (their epochs differ)."
 
 
 def latency_rows(payload: dict[str, Any]) -> list[list[str]]:
@@ -66,7 +77,7 @@ def latency_rows(payload: dict[str, Any]) -> list[list[str]]:
                 name,
                 f"{int(model['parameters']):,}",
                 f"{model['macs'] / 1e6:.1f} M",
-                _widths(model["inner_channels"]),
+                _stage_widths(model["inner_channels"]),
                 f"{float(model['batch_1_speedup']):.2f}x",
                 f"{float(model['batch_256_speedup']):.2f}x",
                 "-" if accuracy is None else f"{float(accuracy):.4f}",
@@ -96,11 +107,11 @@ class ChannelLatency(SphinxDirective):
             rows = latency_rows(payload)
             machine = payload["hardware"]
             where = (
-                f"Measured on {machine['cpu']} ({machine['nproc']} cores), "
-                f"{payload['threads']} threads, torch {machine['torch']}: the median of "
-                f"{payload['rounds']} rounds, each model in turn in every round; speedups "
-                "are against the dense model of the same run. Test accuracy on the "
-                "10,000 test images after 20 epochs of finetuning, for the rows of Lab 4."
+                f"Measured on {machine['cpu']} ({machine['nproc']} cores, "
+                f"{machine['vector_isa']}), {payload['threads']} threads, torch "
+                f"{machine['torch']}: the median of {payload['rounds']} rounds, each model "
+                "in turn in every round; speedups are against the dense model of the same "
+                f"run. {_accuracy_note(payload['results'].values())}"
             )
             command = str(payload["command"])
         except (ValueError, KeyError, TypeError) as error:

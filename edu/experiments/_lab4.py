@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,13 @@ def channels(
     exp: Experiment,
     row_dir: Path,
     *,
-    keep: float,
+    keep: float | Sequence[int],
     criterion: str = "l2",
     distilled: bool = False,
 ) -> RowResult:
-    """Remove ``1 - keep`` of each block's inner channels, ranked by ``criterion``; finetune.
+    """Keep ``keep`` of each block's inner channels, ranked by ``criterion``; finetune.
+
+    ``keep`` is a fraction of every block's width, or one width per block.
 
     The narrower network is a dense ResNet of its own (:func:`edu.prune.remove_channels`);
     its parameters and MACs are recorded beside the dense model's. With ``distilled``,

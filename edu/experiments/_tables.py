@@ -217,10 +217,10 @@ LAB4_ROWS: tuple[Row, ...] = (
         saves_model=True,
     ),
     Row(
-        "channels-8-16-48-distilled",
+        "channels-{}-{}-{}-distilled".format(*DISTILLED_WIDTHS[::3]),
         "4(a)",
-        "inner widths 8 / 16 / 48 per stage (filter L2 norm), finetuned with distillation "
-        "from the float model",
+        "inner widths {} / {} / {} per stage (filter L2 norm), finetuned with distillation "
+        "from the float model".format(*DISTILLED_WIDTHS[::3]),
         None,
         functools.partial(_lab4.channels, keep=DISTILLED_WIDTHS, distilled=True),
         saves_model=True,

@@ -14,9 +14,12 @@ which wrong classes are near misses:
         + \\alpha\\, T^2\\, \\mathrm{KL}\\big(\\mathrm{softmax}(t / T) \\,\\|\\,
           \\mathrm{softmax}(s / T)\\big)
 
-for student logits :math:`s` and teacher logits :math:`t`. The factor :math:`T^2`
-keeps the soft term's gradient, :math:`\\alpha T (\\mathrm{softmax}(s/T) -
-\\mathrm{softmax}(t/T))` per image, on the scale of the hard term's as :math:`T` varies.
+for student logits :math:`s` and teacher logits :math:`t`. For a large :math:`T` the
+difference :math:`\\mathrm{softmax}(s/T) - \\mathrm{softmax}(t/T)` shrinks as
+:math:`1/T`, and the KL term's gradient, that difference over :math:`T`, as
+:math:`1/T^2`; the factor :math:`T^2` makes the soft gradient
+:math:`\\alpha T (\\mathrm{softmax}(s/T) - \\mathrm{softmax}(t/T))` per image, whose
+scale stays approximately unchanged as :math:`T` varies.
 """
 
 from __future__ import annotations
@@ -66,8 +69,8 @@ class Distillation:
     Parameters
     ----------
     teacher : nn.Module
-        Run in eval mode and without gradient on every training batch; its weights are
-        frozen (``requires_grad`` off) here.
+        Run in eval mode, in float32 and without gradient on every training batch; its
+        weights are frozen (``requires_grad`` off) here.
     temperature : float, default 4.0
         :math:`T > 0`; 4 is the common choice for CIFAR-10.
     weight : float, default 0.9
@@ -86,12 +89,18 @@ class Distillation:
         self.teacher.eval().requires_grad_(False)
 
     def loss(self, student_logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The loss of the student's ``student_logits`` on the batch ``(x, y)``."""
-        with torch.no_grad():
-            teacher_logits = self.teacher(x)
+        """The loss of the student's ``student_logits`` on the batch ``(x, y)``.
+
+        The teacher runs in eval mode (set again on every call, so that nothing can
+        move its BatchNorm statistics) and in float32 even under autocast, so that the
+        soft targets are not rounded to bfloat16; the loss is computed in float32.
+        """
+        self.teacher.eval()
+        with torch.no_grad(), torch.autocast(x.device.type, enabled=False):
+            teacher_logits = self.teacher(x.float())
         return distillation_loss(
-            student_logits,
-            teacher_logits.to(student_logits.dtype),
+            student_logits.float(),
+            teacher_logits.float(),
             y,
             temperature=self.temperature,
             weight=self.weight,

@@ -30,8 +30,10 @@ def _project(root: Path, ext: Path) -> Path:
     return root
 
 
-def _model(macs, inner, b1, b256, accuracy=None, below=None):
+def _model(macs, inner, b1, b256, accuracy=None, below=None, epochs=None):
     return {
+        "test_images": None if accuracy is None else 10_000,
+        "epochs": epochs,
         "parameters": 100_000,
         "macs": macs,
         "inner_channels": inner,
@@ -46,14 +48,20 @@ def _model(macs, inner, b1, b256, accuracy=None, below=None):
 
 PAYLOAD = {
     "command": "python benchmarks/channel_pruning.py --reproduction outputs/reference",
-    "hardware": {"cpu": "Test CPU", "nproc": 2, "python": "3.11", "torch": "2.14.1"},
+    "hardware": {
+        "cpu": "Test CPU",
+        "vector_isa": "AVX2",
+        "nproc": 2,
+        "python": "3.11",
+        "torch": "2.14.1",
+    },
     "threads": 2,
     "rounds": 30,
     "results": {
-        "dense": _model(40_800_000, [16] * 3 + [32] * 3 + [64] * 3, 1.0, 1.0, 0.9036, 0.0),
+        "dense": _model(40_800_000, [16] * 3 + [32] * 3 + [64] * 3, 1.0, 1.0, 0.9036, 0.0, 0),
         "inner widths 8 / 16 / 48": _model(24_000_000, [8] * 3 + [16] * 3 + [48] * 3, 1.1, 1.6),
         "lab4 group-lasso-strong, finetuned": _model(
-            32_500_000, [10, 8, 12, 29, 21, 26, 64, 64, 62], 0.98, 1.31, 0.8850, 1.86
+            32_500_000, [10, 8, 12, 29, 21, 26, 64, 64, 62], 0.98, 1.31, 0.8850, 1.86, 20
         ),
     },
 }
@@ -96,7 +104,8 @@ def test_the_benchmark_shows_its_machine_table_and_command(tmp_path, docs_ext, r
          "10, 8, 12, 29, 21, 26, 64, 64, 62", "0.98x", "1.31x", "0.8850", "-1.86 pts"],
     ]  # fmt: skip
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-    assert "Measured on Test CPU (2 cores), 2 threads, torch 2.14.1" in text
+    assert "Measured on Test CPU (2 cores, AVX2), 2 threads, torch 2.14.1" in text
+    assert "Test accuracy on 10,000 test images, after 20 epochs of finetuning." in text
     assert "Made by python benchmarks/channel_pruning.py --reproduction outputs/reference" in text
 
 

@@ -149,8 +149,9 @@ def test_sensitivity_rows_scan_training_images_and_reach_their_total(lab4_experi
 
 
 def test_sparse_kmeans_keeps_every_zero_of_its_start(lab4_experiment):
-    """Both rows from sensitivity-80, plain and distilled: every zero of the start kept,
-    at most 16 values per shared layer, and the distilled one's teacher recorded."""
+    """Do both rows from sensitivity-80, plain and distilled, keep every zero of the
+    start and at most 16 values per shared layer, and does the distilled one record its
+    teacher?"""
     exp, _ = lab4_experiment
     with pytest.raises(MissingPrerequisiteError):
         run_lab("lab4", exp, ["sparse-kmeans-4"])

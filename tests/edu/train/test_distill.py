@@ -36,7 +36,7 @@ def test_loss_is_hintons_objective_by_hand(temperature, weight):
 
 
 def test_gradient_is_the_closed_form():
-    """d/ds = ((1 - a)(softmax(s) - onehot) + a T (softmax(s/T) - softmax(t/T))) / n."""
+    """Is d/ds = ((1 - a)(softmax(s) - onehot) + a T (softmax(s/T) - softmax(t/T))) / n?"""
     temperature, weight = 3.0, 0.7
     s, t = _logits(2).requires_grad_(), _logits(3)
     y = torch.tensor([2, 2, 5, 0, 8, 4])
@@ -51,13 +51,15 @@ def test_gradient_is_the_closed_form():
 
 
 def test_teacher_is_frozen_and_in_eval_mode(random_batches):
-    """The teacher gets no gradient and its BatchNorm statistics do not move."""
+    """Does the teacher get no gradient, and do its BatchNorm statistics stay put, even
+    when something puts it back in training mode?"""
     torch.manual_seed(0)
     teacher = ResNetCIFAR(num_layers=8).train()
     before = copy.deepcopy(teacher.state_dict())
     distillation = Distillation(teacher)
     assert not teacher.training
     assert not any(p.requires_grad for p in teacher.parameters())
+    teacher.train()  # e.g. a caller's net.train() that reaches it
     student = ResNetCIFAR(num_layers=8)
     optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
     train_one_epoch(
@@ -80,8 +82,8 @@ def test_weight_zero_trains_exactly_as_cross_entropy(random_batches):
 
 
 def test_soft_term_pulls_the_student_towards_the_teacher(random_batches):
-    """With the soft term alone, a few epochs on the same batches bring the student's
-    outputs closer to the teacher's (the KL falls)."""
+    """With the soft term alone, do a few epochs on the same batches bring the student's
+    outputs closer to the teacher's (does the KL fall)?"""
     torch.manual_seed(0)
     teacher, student = ResNetCIFAR(num_layers=8), ResNetCIFAR(num_layers=8)
     distillation = Distillation(teacher, temperature=2.0, weight=1.0)
