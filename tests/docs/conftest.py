@@ -8,8 +8,10 @@ so nothing beyond the standard library is needed on the Python side.
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -65,6 +67,38 @@ def sphinx_build(builder: str, out: Path, doctrees: Path, source: Path = DOCS):
 def run_sphinx():
     """:func:`sphinx_build`, for tests that build something of their own."""
     return sphinx_build
+
+
+def build_index(project: Path) -> str:
+    """Build a one-page project ``project`` (warnings as errors, none printed) and return
+    its ``index.html``."""
+    result = sphinx_build("html", project / "_build", project / "_doctrees", source=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING" not in result.stderr
+    return (project / "_build" / "index.html").read_text(encoding="utf-8")
+
+
+def table_rows(page: str) -> list[list[str]]:
+    """Every table row of an HTML page as its cells' plain text."""
+    return [
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.DOTALL)
+        ]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, flags=re.DOTALL)
+    ]
+
+
+@pytest.fixture(scope="session")
+def build_page():
+    """:func:`build_index`, for tests of one directive on a one-page project."""
+    return build_index
+
+
+@pytest.fixture(scope="session")
+def page_rows():
+    """:func:`table_rows`, to read the tables of such a page."""
+    return table_rows
 
 
 @pytest.fixture(scope="session")

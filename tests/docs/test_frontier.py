@@ -64,36 +64,19 @@ def _write(folder: Path) -> None:
     Figure().savefig(folder / "frontier.png")
 
 
-def _build(run_sphinx, project: Path) -> str:
-    result = run_sphinx("html", project / "_build", project / "_doctrees", source=project)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "WARNING" not in result.stderr
-    return (project / "_build" / "index.html").read_text(encoding="utf-8")
-
-
-def _rows(page: str) -> list[list[str]]:
-    return [
-        [
-            html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
-            for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.DOTALL)
-        ]
-        for r in re.findall(r"<tr[^>]*>(.*?)</tr>", page, flags=re.DOTALL)
-    ]
-
-
-def test_an_unmeasured_frontier_is_announced_not_invented(tmp_path, docs_ext, run_sphinx):
-    page = _build(run_sphinx, _project(tmp_path / "project", docs_ext))
+def test_an_unmeasured_frontier_is_announced_not_invented(build_page, tmp_path, docs_ext):
+    page = build_page(_project(tmp_path / "project", docs_ext))
     assert "The frontier has not been measured yet" in page
     assert "<table" not in page
 
 
-def test_the_frontier_shows_its_figure_table_and_command(tmp_path, docs_ext, run_sphinx):
+def test_the_frontier_shows_its_figure_table_and_command(build_page, page_rows, tmp_path, docs_ext):
     """Are the models sorted by file size, the one in target marked, the figure copied
     and the command shown?"""
     project = _project(tmp_path / "project", docs_ext)
     _write(project / "results" / "frontier")
-    page = _build(run_sphinx, project)
-    rows = _rows(page)
+    page = build_page(project)
+    rows = page_rows(page)
     assert [row[0] for row in rows[1:]] == ["lab3 sparse-qat-2", "lab3 sparse-qat-4", "lab3 qat-4"]
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name["lab3 sparse-qat-4"][1:] == [

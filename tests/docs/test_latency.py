@@ -67,35 +67,20 @@ PAYLOAD = {
 }
 
 
-def _build(run_sphinx, project: Path) -> str:
-    result = run_sphinx("html", project / "_build", project / "_doctrees", source=project)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "WARNING" not in result.stderr
-    return (project / "_build" / "index.html").read_text(encoding="utf-8")
-
-
-def _rows(page: str) -> list[list[str]]:
-    return [
-        [
-            html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
-            for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.DOTALL)
-        ]
-        for r in re.findall(r"<tr[^>]*>(.*?)</tr>", page, flags=re.DOTALL)
-    ]
-
-
-def test_an_unrun_benchmark_is_announced_not_invented(tmp_path, docs_ext, run_sphinx):
-    page = _build(run_sphinx, _project(tmp_path / "project", docs_ext))
+def test_an_unrun_benchmark_is_announced_not_invented(build_page, tmp_path, docs_ext):
+    page = build_page(_project(tmp_path / "project", docs_ext))
     assert "has not been run yet" in page
     assert "<table" not in page
 
 
-def test_the_benchmark_shows_its_machine_table_and_command(tmp_path, docs_ext, run_sphinx):
+def test_the_benchmark_shows_its_machine_table_and_command(
+    build_page, page_rows, tmp_path, docs_ext
+):
     project = _project(tmp_path / "project", docs_ext)
     (project / "bench").mkdir()
     (project / "bench" / "channel_pruning.json").write_text(json.dumps(PAYLOAD))
-    page = _build(run_sphinx, project)
-    rows = _rows(page)
+    page = build_page(project)
+    rows = page_rows(page)
     assert rows[1:] == [
         ["dense", "100,000", "40.8 M", "16 / 32 / 64", "1.00x", "1.00x", "0.9036", "+0.00 pts"],
         ["inner widths 8 / 16 / 48", "100,000", "24.0 M", "8 / 16 / 48", "1.10x", "1.60x",
