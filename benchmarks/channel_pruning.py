@@ -23,9 +23,12 @@ than those of the third. The per-stage widths measure both: the first stage at 8
 and 12 of its 16 inner channels, and halved against the third stage halved, which
 removes about as many MACs.
 
-Latency is the median over ``--rounds`` rounds; in each round every model runs once
-per batch size, in turn, so slow drifts of the machine fall on all of them alike.
-Batch 1 is the latency of one image; batch 256 the throughput of a full batch.
+Latency is measured as ``_paired_timing`` says: ``--runs`` runs, each in a fresh
+process, of ``--rounds`` rounds; in each round every model runs once per batch size, in
+an order that rotates from round to round, and its speedup in that round is the dense
+model's time over its own. The report gives each model's median over runs of the runs'
+median speedups, and every run's, so that their range shows. Batch 1 is the latency of
+one image; batch 256 the throughput of a full batch.
 
 Run from the repository root, on an otherwise idle machine::
 
@@ -40,14 +43,16 @@ import json
 import os
 import platform
 import shlex
-import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 from _machine import cpu_model  # benchmarks/, the script's folder
+from _paired_timing import interleaved_rounds, summarize_runs
 from torch import nn
 
 from edu.cli.train import WEIGHTS_FILE
@@ -74,7 +79,8 @@ def get_args_parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--rounds", type=int, default=30, help="timed rounds")
+    parser.add_argument("--runs", type=int, default=5, help="runs, each in a fresh process")
+    parser.add_argument("--rounds", type=int, default=20, help="timed rounds per run")
     parser.add_argument("--batch-1-repeats", type=int, default=20, help="batch-1 passes per round")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     parser.add_argument(
@@ -89,6 +95,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         default=Path("outputs/benchmarks/channel_pruning.json"),
         help="where to write the results",
     )
+    parser.add_argument("--run-times", type=Path, default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -139,25 +146,61 @@ def _seconds(net: nn.Module, x: torch.Tensor, repeats: int) -> float:
     return (time.perf_counter() - started) / repeats
 
 
-def main(args: argparse.Namespace) -> dict[str, Any]:
+BATCHES = (1, 256)
+"""Batch sizes timed: one image's latency, and a full batch's throughput."""
+
+
+def time_one_run(args: argparse.Namespace) -> dict[str, dict[int, list[float]]]:
+    """One run, in this process: every model's seconds per forward pass, per batch size,
+    one per round (batch 1 the mean of ``--batch-1-repeats`` passes)."""
     torch.set_num_threads(args.threads)
     models = _models(args.reproduction)
     inputs = {
         batch: torch.randn(batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
-        for batch in (1, 256)
+        for batch in BATCHES
     }
     repeats = {1: args.batch_1_repeats, 256: 1}
-    times: dict[str, dict[int, list[float]]] = {name: {1: [], 256: []} for name in models}
+    measurements = {
+        (name, batch): lambda net=net, x=x, n=repeats[batch]: _seconds(net, x, n)
+        for name, (net, _) in models.items()
+        for batch, x in inputs.items()
+    }
     with torch.inference_mode():
-        for net, _ in models.values():  # warm-up: kernel selection, allocations
-            for x in inputs.values():
-                _seconds(net, x, 2)
-        for round_index in range(args.rounds):
-            for name, (net, _) in models.items():
-                for batch, x in inputs.items():
-                    times[name][batch].append(_seconds(net, x, repeats[batch]))
-            print(f"[bench] round {round_index + 1}/{args.rounds}", flush=True)
-    base = {batch: statistics.median(times["dense"][batch]) for batch in inputs}
+        for measure in measurements.values():  # warm-up: kernel selection, allocations
+            measure()
+        seconds = interleaved_rounds(measurements, args.rounds)
+    return {name: {batch: seconds[name, batch] for batch in BATCHES} for name in models}
+
+
+def _run_in_fresh_process(args: argparse.Namespace, index: int, folder: Path) -> dict:
+    """One run of :func:`time_one_run` in a new interpreter; its times by model and batch."""
+    out = folder / f"run{index}.json"
+    command = [sys.executable, str(Path(__file__).resolve()), "--run-times", str(out)]
+    command += ["--rounds", str(args.rounds), "--batch-1-repeats", str(args.batch_1_repeats)]
+    command += ["--threads", str(args.threads)]
+    if args.reproduction is not None:
+        command += ["--reproduction", str(args.reproduction)]
+    subprocess.run(command, check=True)
+    print(f"[bench] run {index + 1}/{args.runs} done", flush=True)
+    times = json.loads(out.read_text())
+    return {name: {int(b): seconds for b, seconds in t.items()} for name, t in times.items()}
+
+
+def speedup_with_range(row: dict[str, Any], batch: int) -> str:
+    """``1.55x (1.48-1.61)``: a model's median speedup at ``batch`` and its runs' range."""
+    runs = row[f"batch_{batch}_speedup_runs"]
+    return f"{row[f'batch_{batch}_speedup']:.2f}x ({min(runs):.2f}-{max(runs):.2f})"
+
+
+def main(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure every model over ``--runs`` fresh processes and write the report."""
+    models = _models(args.reproduction)
+    with tempfile.TemporaryDirectory() as folder:
+        runs = [_run_in_fresh_process(args, index, Path(folder)) for index in range(args.runs)]
+    summaries = {
+        batch: summarize_runs([{name: run[name][batch] for name in run} for run in runs], "dense")
+        for batch in BATCHES
+    }
     base_record = models["dense"][1]
     base_accuracy = None if base_record is None else base_record["accuracy"]
     results = {}
@@ -169,10 +212,10 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             "macs": cost.macs,
             "inner_channels": getattr(net, "inner_channels", None),
         }
-        for batch in inputs:
-            median = statistics.median(times[name][batch])
-            row[f"batch_{batch}_ms"] = 1000 * median
-            row[f"batch_{batch}_speedup"] = base[batch] / median
+        for batch in BATCHES:
+            summary = summaries[batch][name]
+            for key in ("ms", "ms_runs", "speedup", "speedup_runs"):
+                row[f"batch_{batch}_{key}"] = summary[key]
         row["test_accuracy"] = accuracy
         row["test_images"] = None if record is None else record["num_images"]
         row["epochs"] = None if record is None else record["epochs"]
@@ -190,20 +233,21 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             "torch": torch.__version__,
         },
         "threads": args.threads,
+        "runs": args.runs,
         "rounds": args.rounds,
         "results": results,
     }
     lines = [
-        "| model | parameters | MACs | batch 1 (ms) | speedup | batch 256 (ms) | speedup "
-        "| test accuracy |",
+        "| model | parameters | MACs | batch 1 (ms) | speedup (range over runs) "
+        "| batch 256 (ms) | speedup (range over runs) | test accuracy |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, row in results.items():
         accuracy = "-" if row["test_accuracy"] is None else f"{row['test_accuracy']:.4f}"
         lines.append(
             f"| {name} | {row['parameters']:,} | {row['macs'] / 1e6:.1f} M "
-            f"| {row['batch_1_ms']:.2f} | {row['batch_1_speedup']:.2f}x "
-            f"| {row['batch_256_ms']:.0f} | {row['batch_256_speedup']:.2f}x | {accuracy} |"
+            f"| {row['batch_1_ms']:.2f} | {speedup_with_range(row, 1)} "
+            f"| {row['batch_256_ms']:.0f} | {speedup_with_range(row, 256)} | {accuracy} |"
         )
     print("\n".join(lines))
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -212,4 +256,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main(get_args_parser().parse_args())
+    arguments = get_args_parser().parse_args()
+    if arguments.run_times is None:
+        main(arguments)
+    else:  # one run, started by main in a fresh process
+        arguments.run_times.write_text(json.dumps(time_one_run(arguments)))

@@ -34,9 +34,14 @@ from edu.prune import channel_group_norms
 from edu.train import load_checkpoint, load_state_dict, make_scheduler
 
 
-def _statistics(state: dict[str, torch.Tensor]) -> dict:
-    """Count, zeros, median, smallest and largest of the model's channel-group norms."""
-    norms = torch.cat(channel_group_norms(resnet_from_state_dict(state))).tolist()
+def _group_norms(state: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Every inner channel's group norm of the model ``state`` holds, in block order."""
+    return torch.cat(channel_group_norms(resnet_from_state_dict(state)))
+
+
+def _statistics(group_norms: torch.Tensor) -> dict:
+    """Count, zeros, median, smallest and largest of a model's channel-group norms."""
+    norms = group_norms.tolist()
     return {
         "groups": len(norms),
         "zero": sum(n == 0 for n in norms),
@@ -61,8 +66,7 @@ def learning_rate_sum(lr: float, steps: int) -> float:
 
 def measure(output_dir: Path, pretrained: dict[str, torch.Tensor]) -> dict:
     """The statistics of the pretrained model and of every finished group-lasso row."""
-    start = _statistics(pretrained)
-    start_norms = torch.cat(channel_group_norms(resnet_from_state_dict(pretrained)))
+    start_norms = _group_norms(pretrained)
     rows = {}
     for row in LAB4_ROWS:
         folder = output_dir / "lab4" / row.id
@@ -81,9 +85,9 @@ def measure(output_dir: Path, pretrained: dict[str, torch.Tensor]) -> dict:
             "learning_rate_sum": lrs,
             "budget": budget,
             "pretrained_groups_below_budget": int((start_norms < budget).sum()),
-            "after": _statistics(checkpoint["best_state"]),
+            "after": _statistics(_group_norms(checkpoint["best_state"])),
         }
-    return {"pretrained": start, "rows": rows}
+    return {"pretrained": _statistics(start_norms), "rows": rows}
 
 
 def _line(name: str, stats: dict) -> str:

@@ -9,7 +9,8 @@ ResNet-20s, measured in one run; the notes show the committed file
     :::
 
 renders the machine it ran on, then one row per model: parameters, MACs, inner widths
-per stage, the speedup over the dense model at batch 1 and batch 256, and the test
+per stage, the speedup over the dense model at batch 1 and batch 256 (the median over
+the benchmark's runs, with their range in brackets), and the test
 accuracy after finetuning with its difference from the float model where the model was
 trained. Then the command that made it. While the file is absent the directive says so
 and shows no number; a malformed file is a build error.
@@ -60,6 +61,12 @@ def _accuracy_note(models) -> str:
     return "Test accuracy of each row after its own finetuning (their epochs differ)."
 
 
+def _speedup(model: dict[str, Any], batch: int) -> str:
+    """``1.55x (1.48-1.61)``: the median speedup over runs at ``batch``, and their range."""
+    runs = [float(run) for run in model[f"batch_{batch}_speedup_runs"]]
+    return f"{float(model[f'batch_{batch}_speedup']):.2f}x ({min(runs):.2f}-{max(runs):.2f})"
+
+
 def latency_rows(payload: dict[str, Any]) -> list[list[str]]:
     """The table's rows from the benchmark's JSON, in its order.
 
@@ -78,8 +85,8 @@ def latency_rows(payload: dict[str, Any]) -> list[list[str]]:
                 f"{int(model['parameters']):,}",
                 f"{model['macs'] / 1e6:.1f} M",
                 _stage_widths(model["inner_channels"]),
-                f"{float(model['batch_1_speedup']):.2f}x",
-                f"{float(model['batch_256_speedup']):.2f}x",
+                _speedup(model, 1),
+                _speedup(model, 256),
                 "-" if accuracy is None else f"{float(accuracy):.4f}",
                 "-" if below is None else f"{0.0 - float(below):+.2f} pts",
             ]
@@ -109,9 +116,12 @@ class ChannelLatency(SphinxDirective):
             where = (
                 f"Measured on {machine['cpu']} ({machine['nproc']} cores, "
                 f"{machine['vector_isa']}), {payload['threads']} threads, torch "
-                f"{machine['torch']}: the median of {payload['rounds']} rounds, each model "
-                "in turn in every round; speedups are against the dense model of the same "
-                f"run. {_accuracy_note(payload['results'].values())}"
+                f"{machine['torch']}. {payload['runs']} runs, each in a fresh process, of "
+                f"{payload['rounds']} rounds; in every round each model runs once, in an "
+                "order that rotates, and its speedup is the dense model's time in that "
+                "round over its own. The table gives the median over runs of each run's "
+                "median speedup, and the runs' range in brackets. "
+                f"{_accuracy_note(payload['results'].values())}"
             )
             command = str(payload["command"])
         except (ValueError, KeyError, TypeError) as error:

@@ -1,7 +1,7 @@
-"""benchmarks/channel_pruning.py, one round without a reproduction: every model measured,
-against the dense one of the same run, with the MACs its widths imply."""
+"""benchmarks/channel_pruning.py, two runs of one round without a reproduction: every
+model measured against the dense one of the same rounds, with the MACs its widths imply;
+and README's table and verdict against the committed report."""
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -22,18 +22,19 @@ def _removed_macs_by_hand(widths):
     return removed
 
 
-def test_one_round_measures_every_model_against_the_dense_one(tmp_path, monkeypatch):
+def test_two_short_runs_measure_every_model_against_the_dense_one(
+    tmp_path, monkeypatch, repo_script
+):
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
-    spec = importlib.util.spec_from_file_location(
-        "channel_pruning", REPO / "benchmarks" / "channel_pruning.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = repo_script("benchmarks/channel_pruning.py")
     out = tmp_path / "bench.json"
-    argv = ["--rounds", "1", "--batch-1-repeats", "1", "--threads", "1", "--json", str(out)]
+    argv = ["--runs", "2", "--rounds", "1", "--batch-1-repeats", "1", "--threads", "1"]
+    argv += ["--json", str(out)]
     monkeypatch.setattr(sys, "argv", ["channel_pruning.py", *argv])
     module.main(module.get_args_parser().parse_args(argv))
-    results = json.loads(out.read_text())["results"]
+    report = json.loads(out.read_text())
+    assert (report["runs"], report["rounds"]) == (2, 1)
+    results = report["results"]
     assert list(results) == [
         "dense",
         "dense, 70 % unstructured zeros",
@@ -47,7 +48,7 @@ def test_one_round_measures_every_model_against_the_dense_one(tmp_path, monkeypa
         "inner widths 12 / 32 / 64",
         "inner widths 16 / 32 / 32",
     ]
-    assert results["dense"]["batch_256_speedup"] == 1.0
+    assert results["dense"]["batch_256_speedup_runs"] == [1.0, 1.0]
     assert results["dense, 70 % unstructured zeros"]["macs"] == results["dense"]["macs"]
     assert results["62.5 % inner channels"]["inner_channels"] == [10] * 3 + [20] * 3 + [40] * 3
     removed = results["dense"]["macs"] - results["62.5 % inner channels"]["macs"]
@@ -57,13 +58,17 @@ def test_one_round_measures_every_model_against_the_dense_one(tmp_path, monkeypa
         name = "inner widths " + " / ".join(map(str, widths))
         assert results["dense"]["macs"] - results[name]["macs"] == _removed_macs_by_hand(widths)
     for row in results.values():
-        assert row["batch_1_ms"] > 0 and row["batch_256_ms"] > 0
+        for batch in (1, 256):
+            assert (
+                len(row[f"batch_{batch}_ms_runs"]) == len(row[f"batch_{batch}_speedup_runs"]) == 2
+            )
+            assert row[f"batch_{batch}_ms"] > 0
         assert row["test_accuracy"] is None
 
 
 COMMITTED = REPO / "benchmarks" / "results" / "channel_pruning_cpu.json"
-RUN_2 = REPO / "benchmarks" / "results" / "channel_pruning_cpu_run2.json"
 README_HEADER = "| model | parameters | MACs | batch 1 | batch 256 | test accuracy |"
+DISTILLED = "lab4 channels-8-16-48-distilled, finetuned"
 
 
 def _readme_name(name: str) -> str:
@@ -76,36 +81,36 @@ def _readme_name(name: str) -> str:
     return name
 
 
-def test_readmes_lab_4_table_is_the_two_committed_runs():
-    """Is every row of README's table, and only those, from the committed runs, with
-    run 1's and run 2's speedups side by side?"""
+def _median_and_range(row, batch):
+    runs = row[f"batch_{batch}_speedup_runs"]
+    return f"{row[f'batch_{batch}_speedup']:.2f}x ({min(runs):.2f}-{max(runs):.2f})"
+
+
+def test_readmes_lab_4_table_is_the_committed_report():
+    """Is every row of README's table, and only those, from the committed report, with
+    each speedup's median over runs and the runs' range?"""
     lines = (REPO / "README.md").read_text().splitlines()
     start = lines.index(README_HEADER) + 2
     table = lines[start : lines.index("", start)]
-    first, second = (json.loads(run.read_text())["results"] for run in (COMMITTED, RUN_2))
     expected = []
-    for name, row in first.items():
-        again = second[name]
+    for name, row in json.loads(COMMITTED.read_text())["results"].items():
         accuracy = "-" if row["test_accuracy"] is None else f"{row['test_accuracy']:.4f}"
-        speedups = [
-            f"{row[key]:.2f}x / {again[key]:.2f}x"
-            for key in ("batch_1_speedup", "batch_256_speedup")
-        ]
         expected.append(
             f"| {_readme_name(name)} | {row['parameters']:,} | {row['macs'] / 1e6:.1f} M "
-            f"| {speedups[0]} | {speedups[1]} | {accuracy} |"
+            f"| {_median_and_range(row, 1)} | {_median_and_range(row, 256)} | {accuracy} |"
         )
     assert table == expected
 
 
-def test_readme_quotes_the_distilled_rows_runs_and_accuracy():
-    """Does README's verdict on the target quote the committed runs' speedups and the
-    row's distance from the float model?"""
+def test_readme_quotes_the_distilled_rows_speedup_and_accuracy():
+    """Does README's verdict on the target quote the committed report's median speedup
+    of the distilled row, its range over the runs, and its distance from the float model?"""
     text = " ".join((REPO / "README.md").read_text().split())
-    runs = [
-        json.loads(run.read_text())["results"]["lab4 channels-8-16-48-distilled, finetuned"]
-        for run in (COMMITTED, RUN_2)
-    ]
-    speedups = " and ".join(f"{run['batch_256_speedup']:.2f}x" for run in runs)
-    assert f"batch of 256 {speedups} faster in these two runs" in text
-    assert f"is {runs[0]['accuracy_points_below_float']:.2f} points below" in text
+    report = json.loads(COMMITTED.read_text())
+    row = report["results"][DISTILLED]
+    runs = row["batch_256_speedup_runs"]
+    assert (
+        f"ran a batch of 256 {row['batch_256_speedup']:.2f}x faster (the median of "
+        f"{report['runs']} runs; {min(runs):.2f}x to {max(runs):.2f}x)" in text
+    )
+    assert f"is {row['accuracy_points_below_float']:.2f} points below" in text

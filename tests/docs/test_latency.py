@@ -30,7 +30,7 @@ def _project(root: Path, ext: Path) -> Path:
     return root
 
 
-def _model(macs, inner, b1, b256, accuracy=None, below=None, epochs=None):
+def _model(macs, inner, b1, b256, accuracy=None, below=None, epochs=None, spread=0.0):
     return {
         "test_images": None if accuracy is None else 10_000,
         "epochs": epochs,
@@ -39,8 +39,10 @@ def _model(macs, inner, b1, b256, accuracy=None, below=None, epochs=None):
         "inner_channels": inner,
         "batch_1_ms": 2.0,
         "batch_1_speedup": b1,
+        "batch_1_speedup_runs": [b1 - spread, b1, b1 + spread],
         "batch_256_ms": 100.0,
         "batch_256_speedup": b256,
+        "batch_256_speedup_runs": [b256, b256 + spread, b256 - 2 * spread],
         "test_accuracy": accuracy,
         "accuracy_points_below_float": below,
     }
@@ -56,12 +58,15 @@ PAYLOAD = {
         "torch": "2.14.1",
     },
     "threads": 2,
-    "rounds": 30,
+    "runs": 3,
+    "rounds": 20,
     "results": {
         "dense": _model(40_800_000, [16] * 3 + [32] * 3 + [64] * 3, 1.0, 1.0, 0.9036, 0.0, 0),
-        "inner widths 8 / 16 / 48": _model(24_000_000, [8] * 3 + [16] * 3 + [48] * 3, 1.1, 1.6),
+        "inner widths 8 / 16 / 48": _model(
+            24_000_000, [8] * 3 + [16] * 3 + [48] * 3, 1.1, 1.6, spread=0.05
+        ),
         "lab4 group-lasso-strong, finetuned": _model(
-            32_500_000, [10, 8, 12, 29, 21, 26, 64, 64, 62], 0.98, 1.31, 0.8850, 1.86, 20
+            32_500_000, [10, 8, 12, 29, 21, 26, 64, 64, 62], 0.98, 1.31, 0.8850, 1.86, 20, 0.01
         ),
     },
 }
@@ -82,19 +87,35 @@ def test_the_benchmark_shows_its_machine_table_and_command(
     page = build_page(project)
     rows = page_rows(page)
     assert rows[1:] == [
-        ["dense", "100,000", "40.8 M", "16 / 32 / 64", "1.00x", "1.00x", "0.9036", "+0.00 pts"],
-        ["inner widths 8 / 16 / 48", "100,000", "24.0 M", "8 / 16 / 48", "1.10x", "1.60x",
-         "-", "-"],
+        ["dense", "100,000", "40.8 M", "16 / 32 / 64", "1.00x (1.00-1.00)",
+         "1.00x (1.00-1.00)", "0.9036", "+0.00 pts"],
+        ["inner widths 8 / 16 / 48", "100,000", "24.0 M", "8 / 16 / 48", "1.10x (1.05-1.15)",
+         "1.60x (1.50-1.65)", "-", "-"],
         ["lab4 group-lasso-strong, finetuned", "100,000", "32.5 M",
-         "10, 8, 12, 29, 21, 26, 64, 64, 62", "0.98x", "1.31x", "0.8850", "-1.86 pts"],
+         "10, 8, 12, 29, 21, 26, 64, 64, 62", "0.98x (0.97-0.99)", "1.31x (1.29-1.32)",
+         "0.8850", "-1.86 pts"],
     ]  # fmt: skip
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
     assert "Measured on Test CPU (2 cores, AVX2), 2 threads, torch 2.14.1" in text
+    assert "3 runs, each in a fresh process, of 20 rounds" in text
     assert "Test accuracy on 10,000 test images, after 20 epochs of finetuning." in text
     assert "Made by python benchmarks/channel_pruning.py --reproduction outputs/reference" in text
 
 
-@pytest.mark.parametrize("payload", ['{"results": {"dense": {}}}', "not json"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"results": {"dense": {}}}',
+        "not json",
+        json.dumps(
+            {
+                **PAYLOAD,
+                "results": {"dense": {**_model(1, None, 1.0, 1.0), "batch_1_speedup_runs": []}},
+            }
+        ),
+    ],
+    ids=["no fields", "not json", "no runs"],
+)
 def test_a_malformed_benchmark_fails_the_build(tmp_path, docs_ext, run_sphinx, payload):
     project = _project(tmp_path / "project", docs_ext)
     (project / "bench").mkdir()

@@ -1,7 +1,6 @@
 """scripts/group_norms.py: its learning-rate sum against the closed form, its committed
 measurement against the committed checkpoints, and the strengths' docstrings against it."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -22,13 +21,8 @@ def _flat(tree, prefix=""):
 
 
 @pytest.fixture(scope="module")
-def script():
-    spec = importlib.util.spec_from_file_location(
-        "group_norms", REPO / "scripts" / "group_norms.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def script(repo_script):
+    return repo_script("scripts/group_norms.py")
 
 
 @pytest.mark.parametrize(("lr", "steps"), [(0.01, 3920), (0.1, 150), (1.0, 1)])

@@ -1,7 +1,6 @@
 """scripts/ship_reproduction.py on a made-up finished run: both sets shipped with their
 seeds, the replaced reference set retired, and a refusal that writes nothing."""
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -16,13 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def ship(tmp_path, monkeypatch):
+def ship(tmp_path, monkeypatch, repo_script):
     """The script as a module, writing into a copy of the repository's grader files."""
-    spec = importlib.util.spec_from_file_location(
-        "ship_reproduction", REPO / "scripts" / "ship_reproduction.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = repo_script("scripts/ship_reproduction.py")
     repo = tmp_path / "repo"
     (repo / "grader").mkdir(parents=True)
     for name in ("thresholds.toml", "README.md"):
