@@ -141,8 +141,7 @@ def run_frontier(args: argparse.Namespace) -> int:
     }
     _common.write_results(out, text, payload)
     points = [
-        FrontierPoint(f"{e['lab']} {e['row']}", e["file_bytes"], e["test_accuracy"])
-        for e in entries
+        FrontierPoint(e["row"], e["file_bytes"], e["test_accuracy"], e["lab"]) for e in entries
     ]
     save_figure(plot_frontier(points, baseline, float_accuracy), out / "frontier.png")
     print(text)

@@ -7,7 +7,9 @@
 from edu.plots._compression import (
     FRONTIER_MAX_DROP,
     FRONTIER_MIN_RATIO,
+    FRONTIER_VIEW_BELOW,
     FrontierPoint,
+    pareto_front,
     plot_frontier,
     plot_sensitivity,
 )
@@ -23,8 +25,10 @@ from edu.plots._lab1 import (
 __all__ = [
     "FRONTIER_MAX_DROP",
     "FRONTIER_MIN_RATIO",
+    "FRONTIER_VIEW_BELOW",
     "LOSS_FLOOR",
     "FrontierPoint",
+    "pareto_front",
     "plot_frontier",
     "plot_loss_family",
     "plot_run",

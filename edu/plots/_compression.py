@@ -15,7 +15,9 @@ from edu.prune import SensitivityScan
 __all__ = [
     "FRONTIER_MAX_DROP",
     "FRONTIER_MIN_RATIO",
+    "FRONTIER_VIEW_BELOW",
     "FrontierPoint",
+    "pareto_front",
     "plot_frontier",
     "plot_sensitivity",
 ]
@@ -57,11 +59,37 @@ def plot_sensitivity(scan: SensitivityScan) -> Figure:
 
 @dataclass(frozen=True)
 class FrontierPoint:
-    """One compressed model: its label, its file's bytes and its test accuracy."""
+    """One compressed model: its label, its file's bytes, its test accuracy, and the group
+    (the lab) it is coloured by."""
 
     label: str
     file_bytes: int
     accuracy: float
+    group: str = ""
+
+
+FRONTIER_VIEW_BELOW = 0.06
+"""How far below the float model the frontier's accuracy axis reaches; models further
+below are marked on the axis's lower edge and counted, so that a broken 2-bit model
+does not squash the region the targets are about."""
+
+
+def pareto_front(points: Sequence[FrontierPoint]) -> list[FrontierPoint]:
+    """The models no smaller file beats: sorted by size, each more accurate than every
+    model of a smaller (or equal) file.
+
+    Examples
+    --------
+    >>> points = [FrontierPoint("a", 10, 0.5), FrontierPoint("b", 20, 0.4),
+    ...           FrontierPoint("c", 30, 0.9)]
+    >>> [p.label for p in pareto_front(points)]
+    ['a', 'c']
+    """
+    front: list[FrontierPoint] = []
+    for point in sorted(points, key=lambda p: (p.file_bytes, -p.accuracy)):
+        if not front or point.accuracy > front[-1].accuracy:
+            front.append(point)
+    return front
 
 
 def plot_frontier(
@@ -69,25 +97,76 @@ def plot_frontier(
 ) -> Figure:
     """Test accuracy against compressed file size (log scale), with the targets drawn.
 
-    The dotted lines mark the course's target region: within :data:`FRONTIER_MAX_DROP`
-    of the float model's accuracy, at least :data:`FRONTIER_MIN_RATIO` times smaller
-    than its float32 state dict.
+    Each model is a dot coloured by its group; the models no smaller file beats
+    (:func:`pareto_front`) are joined by a step line and labelled. The shaded corner is
+    the course's target region: within :data:`FRONTIER_MAX_DROP` of the float model's
+    accuracy, at least :data:`FRONTIER_MIN_RATIO` times smaller than its float32 state
+    dict. The accuracy axis spans :data:`FRONTIER_VIEW_BELOW` below the float model;
+    models under it sit on the lower edge as open triangles, counted in the legend.
     """
-    figure = Figure(figsize=(7.0, 4.4), layout="constrained")
+    figure = Figure(figsize=(7.5, 4.8), layout="constrained")
     ax = figure.add_subplot()
-    for point in points:
-        ax.scatter(point.file_bytes / 1024, 100 * point.accuracy, s=18)
+    floor = 100 * (float_accuracy - FRONTIER_VIEW_BELOW)
+    groups = list(dict.fromkeys(point.group for point in points))
+    for index, group in enumerate(groups):
+        members = [p for p in points if p.group == group]
+        shown = [p for p in members if 100 * p.accuracy >= floor]
+        below = [p for p in members if 100 * p.accuracy < floor]
+        color = f"C{index}"
+        ax.scatter(
+            [p.file_bytes / 1024 for p in shown],
+            [100 * p.accuracy for p in shown],
+            s=22,
+            color=color,
+            label=group or None,
+        )
+        if below:
+            ax.scatter(
+                [p.file_bytes / 1024 for p in below],
+                [floor] * len(below),
+                s=26,
+                marker="v",
+                facecolors="none",
+                edgecolors=color,
+                label=f"{group + ': ' if group else ''}{len(below)} below the axis",
+            )
+    front = [p for p in pareto_front(points) if 100 * p.accuracy >= floor]
+    ax.step(
+        [p.file_bytes / 1024 for p in front],
+        [100 * p.accuracy for p in front],
+        where="post",
+        color="0.3",
+        linewidth=1,
+        label="no smaller file is more accurate",
+    )
+    for index, point in enumerate(front):  # alternately below and above: neighbours differ
         ax.annotate(
             point.label,
             (point.file_bytes / 1024, 100 * point.accuracy),
-            fontsize=6,
-            xytext=(3, 2),
+            fontsize=7,
+            xytext=(4, -9 if index % 2 == 0 else 4),
             textcoords="offset points",
         )
-    ax.axhline(100 * (float_accuracy - FRONTIER_MAX_DROP), color="0.5", linestyle=":", linewidth=1)
-    ax.axvline(float32_bytes / FRONTIER_MIN_RATIO / 1024, color="0.5", linestyle=":", linewidth=1)
+    target_accuracy = 100 * (float_accuracy - FRONTIER_MAX_DROP)
+    target_bytes = float32_bytes / FRONTIER_MIN_RATIO / 1024
+    ax.axhline(target_accuracy, color="0.5", linestyle=":", linewidth=1)
+    ax.axvline(target_bytes, color="0.5", linestyle=":", linewidth=1)
+    top = 100 * float_accuracy + 1
+    ax.fill_between(
+        [1e-9, target_bytes],
+        target_accuracy,
+        top,
+        color="tab:green",
+        alpha=0.12,
+        label="target",
+    )
     ax.set_xscale("log")
+    smallest = min(p.file_bytes for p in points) / 1024
+    largest = max(max(p.file_bytes for p in points), float32_bytes) / 1024
+    ax.set_xlim(smallest / 1.3, largest * 1.3)
+    ax.set_ylim(floor - 0.4, top)
     ax.set_xlabel("compressed file (KiB, log scale)")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower right")
     return figure

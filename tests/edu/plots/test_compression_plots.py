@@ -1,8 +1,17 @@
 """Tests of the compression figures: the data drawn, the axes, the target lines."""
 
+import random
+
 import pytest
 
-from edu.plots import FrontierPoint, plot_frontier, plot_sensitivity, save_figure
+from edu.plots import (
+    FRONTIER_VIEW_BELOW,
+    FrontierPoint,
+    pareto_front,
+    plot_frontier,
+    plot_sensitivity,
+    save_figure,
+)
 from edu.prune import SensitivityScan
 
 
@@ -24,17 +33,49 @@ def test_sensitivity_draws_one_line_per_layer_and_the_unpruned_level(tmp_path):
     assert (tmp_path / "scan.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_frontier_places_each_model_by_size_and_accuracy_with_the_targets():
-    points = [FrontierPoint("float", 1_090_000, 0.91), FrontierPoint("4-bit", 60_000, 0.905)]
+def test_pareto_front_is_the_brute_force_one():
+    """Is a model on the front exactly when no file of at most its size is at least as
+    accurate, counted pair by pair?"""
+    pairs = random.Random(0).sample([(b, a) for b in range(1, 40) for a in range(50, 90)], 60)
+    points = [FrontierPoint(str(i), b, a / 100) for i, (b, a) in enumerate(pairs)]
+    brute = {
+        p.label
+        for p in points
+        if not any(
+            q is not p
+            and q.file_bytes <= p.file_bytes
+            and q.accuracy >= p.accuracy
+            and (q.file_bytes, -q.accuracy) < (p.file_bytes, -p.accuracy)
+            for q in points
+        )
+    }
+    front = pareto_front(points)
+    assert {p.label for p in front} == brute
+    assert [p.file_bytes for p in front] == sorted(p.file_bytes for p in front)
+
+
+def test_frontier_places_models_draws_the_front_and_the_targets():
+    points = [
+        FrontierPoint("float", 1_090_000, 0.91, "lab2"),
+        FrontierPoint("4-bit", 60_000, 0.905, "lab3"),
+        FrontierPoint("6-bit", 200_000, 0.90, "lab3"),  # beaten by 4-bit: off the front
+        FrontierPoint("2-bit", 20_000, 0.11, "lab3"),  # far below: on the axis's edge
+    ]
     figure = plot_frontier(points, float32_bytes=1_090_000, float_accuracy=0.91)
     (ax,) = figure.axes
     assert ax.get_xscale() == "log"
-    offsets = [tuple(c.get_offsets()[0]) for c in ax.collections]
-    assert offsets == [
-        pytest.approx((1_090_000 / 1024, 91.0)),
-        pytest.approx((60_000 / 1024, 90.5)),
+    floor = 91.0 - 100 * FRONTIER_VIEW_BELOW
+    assert ax.get_ylim()[0] < floor < 90.0 < 91.0 < ax.get_ylim()[1]
+    dots = [[tuple(xy) for xy in c.get_offsets()] for c in ax.collections[:3]]
+    assert dots == [
+        [pytest.approx((1_090_000 / 1024, 91.0))],
+        [pytest.approx((60_000 / 1024, 90.5)), pytest.approx((200_000 / 1024, 90.0))],
+        [pytest.approx((20_000 / 1024, floor))],
     ]
-    horizontal, vertical = ax.get_lines()
+    step, horizontal, vertical = ax.get_lines()
+    assert list(step.get_xdata()) == pytest.approx([60_000 / 1024, 1_090_000 / 1024])
     assert horizontal.get_ydata()[0] == pytest.approx(90.0)
     assert vertical.get_xdata()[0] == pytest.approx(1_090_000 / 15 / 1024)
-    assert [t.get_text() for t in ax.texts] == ["float", "4-bit"]
+    assert [t.get_text() for t in ax.texts] == ["4-bit", "float"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "lab3: 1 below the axis" in legend
