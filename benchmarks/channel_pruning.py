@@ -2,7 +2,7 @@
 
 Unstructured sparsity leaves a dense kernel's work unchanged; removing inner channels
 (``edu.prune.remove_channels``) makes a smaller dense network. This benchmark measures,
-in one run and on the same inputs, the forward pass (eval mode, no gradient, float32,
+in every run and on the same inputs, the forward pass (eval mode, no gradient, float32,
 channels-last, ``--threads`` threads) of:
 
 - the dense ResNet-20 (the baseline of every ratio);
