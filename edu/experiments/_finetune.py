@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,10 +28,17 @@ from edu.train import (
     seed_everything,
 )
 
-__all__ = ["CHECKPOINT", "finetune", "make_optimizer"]
+__all__ = ["CHECKPOINT", "finetune", "float_teacher", "make_optimizer"]
 
 CHECKPOINT = "checkpoint.pt"
 """Name of a training row's per-epoch (resumable) checkpoint in its folder."""
+
+
+def float_teacher(exp: Experiment) -> tuple[Distillation, dict[str, Any]]:
+    """Distillation from the float checkpoint every row starts from, with what a row's
+    ``details`` record of it (the teacher, the temperature and the weight)."""
+    distillation = Distillation(exp.model())
+    return distillation, {"teacher": "float checkpoint", **distillation.describe()}
 
 
 def make_optimizer(

@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
+from typing import Any
 
 from edu.experiments._experiment import ROW_FILE, Experiment, RowResult
-from edu.experiments._finetune import finetune
+from edu.experiments._finetune import finetune, float_teacher
 from edu.experiments._summary import check_saved_model, level_budget
 from edu.prune import apply_masks, masks_from_nonzeros, sparsity_report
 from edu.quant import count_weight_levels
@@ -104,24 +105,30 @@ def qat(exp: Experiment, row_dir: Path, *, nbits: int) -> RowResult:
     )
 
 
-def sparse_qat(exp: Experiment, row_dir: Path, *, nbits: int) -> RowResult:
+def sparse_qat(exp: Experiment, row_dir: Path, *, nbits: int, distilled: bool = False) -> RowResult:
     """Lab 3 (d): quantization-aware finetuning of the best 70 %-sparse model of Lab 2.
 
     The start is :func:`best_sparse_start`. The mask is built from the non-zeros of
     that model and re-applied after every step, and the quantizer maps zeros to 0, so
     every pruned weight stays 0. The saved weights are read back and checked: 0
     wherever the mask prunes, and at most :math:`2^N + 1` levels per quantized layer.
+    With ``distilled`` (Lab 4's ``sparse-qat-3-distilled``), the finetuning also learns
+    the float model's soft outputs (:class:`edu.train.Distillation`, its defaults).
     """
     lab, row, accuracy = best_sparse_start(exp)
     run = sparse_start_run(exp)
     net = exp.model(load_state_dict(run.model_path(lab, row)), Nbits=nbits)
     masks = masks_from_nonzeros(net)
-    result = finetune(exp, net, row_dir, after_step=functools.partial(apply_masks, masks=masks))
-    details = {
+    details: dict[str, Any] = {
         "nbits": nbits,
         "symmetric": False,
         "start": {"lab": lab, "row": row, "accuracy": accuracy, "seed": run.settings.seed},
     }
+    distillation = None
+    if distilled:
+        distillation, details["distillation"] = float_teacher(exp)
+    keep_zeros = functools.partial(apply_masks, masks=masks)
+    result = finetune(exp, net, row_dir, after_step=keep_zeros, distillation=distillation)
     return RowResult(
         net,
         result,

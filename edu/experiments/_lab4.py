@@ -18,7 +18,7 @@ import torch
 
 from edu.compress import cluster_labels, kmeans_quantize, share_weights
 from edu.experiments._experiment import Experiment, RowResult
-from edu.experiments._finetune import finetune
+from edu.experiments._finetune import finetune, float_teacher
 from edu.experiments._summary import check_saved_model
 from edu.models import model_cost, resnet_from_state_dict
 from edu.prune import (
@@ -33,7 +33,7 @@ from edu.prune import (
     sensitivity_sparsities,
 )
 from edu.quant import QuantConv2d, QuantLinear
-from edu.train import Distillation, load_state_dict
+from edu.train import load_state_dict
 
 __all__ = [
     "SCAN_FILE",
@@ -75,8 +75,6 @@ def channels(
     """
     dense = exp.model()
     net = remove_channels(dense, keep, criterion).to(exp.device, memory_format=torch.channels_last)
-    distillation = Distillation(exp.model()) if distilled else None
-    result = finetune(exp, net, row_dir, distillation=distillation)
     details = {
         "keep": keep,
         "criterion": criterion,
@@ -84,8 +82,10 @@ def channels(
         **_cost(net),
         "dense": _cost(dense),
     }
-    if distillation is not None:
-        details["distillation"] = {"teacher": "float checkpoint", **distillation.describe()}
+    distillation = None
+    if distilled:
+        distillation, details["distillation"] = float_teacher(exp)
+    result = finetune(exp, net, row_dir, distillation=distillation)
     return RowResult(net, result, details=details)
 
 
@@ -159,9 +159,9 @@ def kmeans(
     # The shared layers keep their zeros by themselves; the float first convolution and
     # classifier of a pruned start need the mask.
     keep_zeros = None if masks is None else functools.partial(apply_masks, masks=masks)
-    distillation = Distillation(exp.model()) if distilled else None
-    if distillation is not None:
-        details["distillation"] = {"teacher": "float checkpoint", **distillation.describe()}
+    distillation = None
+    if distilled:
+        distillation, details["distillation"] = float_teacher(exp)
     result = finetune(exp, net, row_dir, after_step=keep_zeros, distillation=distillation)
     return RowResult(
         net,

@@ -270,6 +270,16 @@ LAB4_ROWS: tuple[Row, ...] = (
         requires=(("lab4", "sensitivity-80"),),
         saves_model=True,
     ),
+    Row(
+        "sparse-qat-3-distilled",
+        "4(d)",
+        "3-bit quantization-aware finetuning of the best 70 %-sparse model (Lab 3 (d) at "
+        "3 bits), with distillation from the float model",
+        None,
+        functools.partial(_lab3.sparse_qat, nbits=3, distilled=True),
+        requires=_lab3.SPARSE_CANDIDATES,
+        saves_model=True,
+    ),
 )
 """Lab 4: channel pruning, k-means sharing, sensitivity-guided sparsity, and all combined.
 The course's spec has no reference numbers for it."""

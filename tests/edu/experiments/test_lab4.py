@@ -11,8 +11,8 @@ from edu.compress import cluster_labels
 from edu.experiments import LAB4_ROWS, ROW_FILE, MissingPrerequisiteError, Row, run_lab
 from edu.experiments._lab4 import SCAN_FILE, group_lasso
 from edu.experiments._runner import run_row
-from edu.models import model_cost, resnet_from_state_dict
-from edu.quant import QuantConv2d
+from edu.models import ResNetCIFAR, model_cost, resnet_from_state_dict
+from edu.quant import QuantConv2d, count_weight_levels
 from edu.train import Distillation, load_state_dict
 
 
@@ -168,6 +168,32 @@ def test_sparse_kmeans_keeps_every_zero_of_its_start(lab4_experiment):
     assert "distillation" not in _record(exp, "sparse-kmeans-4")["details"]
     distilled = _record(exp, "sparse-kmeans-4-distilled")["details"]
     assert distilled["distillation"]["teacher"] == "float checkpoint" and distilled["nbits"] == 4
+
+
+def test_distilled_sparse_qat_keeps_the_zeros_and_grid_of_lab_3_d(lab4_experiment):
+    """Does the distilled 3-bit sparse QAT row need Lab 2's 70 %-sparse rows, start from
+    the same one as Lab 3 (d), keep its zeros and at most 2^3 + 1 levels per quantized
+    layer, and record its teacher?"""
+    exp, _ = lab4_experiment
+    with pytest.raises(MissingPrerequisiteError):
+        run_lab("lab4", exp, ["sparse-qat-3-distilled"])
+    run_lab("lab2", exp, ["finetune-70", "global-iterative-70"])
+    run_lab("lab3", exp, ["sparse-qat-3"])
+    run_lab("lab4", exp, ["sparse-qat-3-distilled"])
+    record = _record(exp, "sparse-qat-3-distilled")
+    plain = json.loads((exp.row_dir("lab3", "sparse-qat-3") / ROW_FILE).read_text())
+    assert record["details"]["start"] == plain["details"]["start"]
+    assert record["details"]["nbits"] == 3 and record["checks_ok"]
+    assert record["details"]["distillation"]["teacher"] == "float checkpoint"
+    start = load_state_dict(exp.model_path("lab2", record["details"]["start"]["row"]))
+    tuned = load_state_dict(exp.model_path("lab4", "sparse-qat-3-distilled"))
+    for key, weight in start.items():
+        if key.endswith("conv.weight") and "id_mapping" not in key:
+            assert torch.all(tuned[key][weight == 0] == 0), key
+    net = ResNetCIFAR(num_layers=20, Nbits=3)
+    net.load_state_dict(tuned)
+    levels = count_weight_levels(net)  # of the weights the 3-bit forward pass uses
+    assert levels and max(levels.values()) <= 2**3 + 1
 
 
 def test_sensitivity_without_training_images_is_refused(make_experiment):
