@@ -139,13 +139,15 @@ def plot_frontier(
         linewidth=1,
         label="no smaller file is more accurate",
     )
-    for index, point in enumerate(front):  # alternately below and above: neighbours differ
+    for index, point in enumerate(front):  # below right, then above left: neighbours apart
+        below_right = index % 2 == 0
         ax.annotate(
             point.label,
             (point.file_bytes / 1024, 100 * point.accuracy),
             fontsize=7,
-            xytext=(4, -9 if index % 2 == 0 else 4),
+            xytext=(4, -9) if below_right else (-4, 4),
             textcoords="offset points",
+            horizontalalignment="left" if below_right else "right",
         )
     target_accuracy = 100 * (float_accuracy - FRONTIER_MAX_DROP)
     target_bytes = float32_bytes / FRONTIER_MIN_RATIO / 1024
