@@ -1,16 +1,18 @@
 """Latency of several models against a baseline, paired round by round, over runs.
 
-On a shared machine a network's time moves between runs of the same benchmark, and not
-every network's by the same factor (the dense ResNet-20 took 186 to 273 ms for a batch
-of 256 over five runs of the channel benchmark, the narrower ones far less), so one
-ratio of two medians is not a measure to judge a target on. Here:
+On a shared machine a network's time moves, within a run and between runs of the same
+benchmark, and not every network's by the same factor: in the channel benchmark's
+committed runs, two of five fresh processes ran every narrower ResNet-20 slower, by up
+to half, while the dense one moved less. One ratio of two medians from one run is not
+a measure to judge a target on. Here:
 
-- every round measures each model once, in an order that rotates from round to round,
-  so no model always follows the same one;
+- every round measures each model once, and the position each model takes in the
+  round rotates from round to round, so no model is always measured first or last;
 - a model's speedup in a round is the baseline's time in that round over the model's,
   so a drift slower than a round falls on both and cancels;
 - a run's speedup is the median of its rounds' speedups; several runs, each in a fresh
-  process, give the median over runs and their range, which is what the report shows.
+  process, show what pairing cannot remove (the state of a process), and the report
+  gives their median and every run's value.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ Key = TypeVar("Key", bound=Hashable)
 def interleaved_rounds(
     measurements: Mapping[Key, Callable[[], float]], rounds: int
 ) -> dict[Key, list[float]]:
-    """Call every measurement once per round, the order rotated by one each round.
+    """Call every measurement once per round, the order shifted by one each round.
 
     Parameters
     ----------
@@ -52,6 +54,11 @@ def interleaved_rounds(
 
 def paired_speedup(baseline: Sequence[float], model: Sequence[float]) -> float:
     """The median over rounds of the baseline's time over the model's in that round.
+
+    Parameters
+    ----------
+    baseline, model : sequence of float
+        Seconds per round, the same rounds in the same order.
 
     Raises
     ------

@@ -2,7 +2,7 @@
 
 ``python benchmarks/channel_pruning.py --reproduction DIR --json FILE`` writes the
 parameters, MACs, latencies and test accuracies of the dense and channel-pruned
-ResNet-20s, measured in one run; the notes show the committed file
+ResNet-20s, every model measured in each of its runs; the notes show the committed file
 (``edu_latency_file``, relative to the notes' folder). Usage in MyST markdown::
 
     :::{channel-latency}

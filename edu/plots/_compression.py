@@ -70,13 +70,23 @@ class FrontierPoint:
 
 FRONTIER_VIEW_BELOW = 0.06
 """How far below the float model the frontier's accuracy axis reaches; models further
-below are marked on the axis's lower edge and counted, so that a broken 2-bit model
+below are marked at its bottom and counted, so that a broken 2-bit model
 does not squash the region the targets are about."""
 
 
 def pareto_front(points: Sequence[FrontierPoint]) -> list[FrontierPoint]:
     """The models no smaller file beats: sorted by size, each more accurate than every
     model of a smaller (or equal) file.
+
+    Parameters
+    ----------
+    points : sequence of FrontierPoint
+
+    Returns
+    -------
+    list of FrontierPoint
+        The unbeaten models, smallest file first. Of models with the same size and
+        accuracy, the first listed stands for all.
 
     Examples
     --------
@@ -102,8 +112,17 @@ def plot_frontier(
     the course's target region: within :data:`FRONTIER_MAX_DROP` of the float model's
     accuracy, at least :data:`FRONTIER_MIN_RATIO` times smaller than its float32 state
     dict. The accuracy axis spans :data:`FRONTIER_VIEW_BELOW` below the float model;
-    models under it sit on the lower edge as open triangles, counted in the legend.
+    models under it sit at its bottom as open triangles, counted in the legend. It
+    reaches 1 point above the float model or above the most accurate model, whichever is
+    higher, so no model is cut off above.
+
+    Raises
+    ------
+    ValueError
+        If there is no model to plot.
     """
+    if not points:
+        raise ValueError("the frontier needs at least one model")
     figure = Figure(figsize=(7.5, 4.8), layout="constrained")
     ax = figure.add_subplot()
     floor = 100 * (float_accuracy - FRONTIER_VIEW_BELOW)
@@ -153,7 +172,7 @@ def plot_frontier(
     target_bytes = float32_bytes / FRONTIER_MIN_RATIO / 1024
     ax.axhline(target_accuracy, color="0.5", linestyle=":", linewidth=1)
     ax.axvline(target_bytes, color="0.5", linestyle=":", linewidth=1)
-    top = 100 * float_accuracy + 1
+    top = 100 * max(float_accuracy, *(p.accuracy for p in points)) + 1
     ax.fill_between(
         [1e-9, target_bytes],
         target_accuracy,

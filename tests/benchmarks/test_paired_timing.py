@@ -10,7 +10,8 @@ def timing(repo_script):
 
 
 def test_the_order_rotates_by_one_each_round(timing):
-    """Does each round start one model later, so that no model always follows another?"""
+    """Does each round start one model later, so that every model takes every position
+    (first, middle, last) in turn?"""
     calls = []
     measurements = {key: (lambda key=key: calls.append(key) or 1.0) for key in "abc"}
     seconds = timing.interleaved_rounds(measurements, rounds=4)
@@ -30,6 +31,7 @@ def test_a_drift_shared_by_a_round_cancels_in_the_paired_speedup(timing):
 
 
 def test_mismatched_or_empty_rounds_are_refused(timing):
+    """Is a speedup refused when the two do not have one time per round each?"""
     with pytest.raises(ValueError, match="one time per round"):
         timing.paired_speedup([1.0, 2.0], [1.0])
     with pytest.raises(ValueError, match="one time per round"):

@@ -34,27 +34,29 @@ def test_sensitivity_draws_one_line_per_layer_and_the_unpruned_level(tmp_path):
 
 
 def test_pareto_front_is_the_brute_force_one():
-    """Is a model on the front exactly when no file of at most its size is at least as
-    accurate, counted pair by pair?"""
-    pairs = random.Random(0).sample([(b, a) for b in range(1, 40) for a in range(50, 90)], 60)
+    """Is a model on the front exactly when no other file of at most its size is at least
+    as accurate, counted pair by pair, with one of several identical models kept (the
+    first listed)?"""
+    pairs = random.Random(0).choices([(b, a) for b in range(1, 15) for a in range(50, 60)], k=80)
     points = [FrontierPoint(str(i), b, a / 100) for i, (b, a) in enumerate(pairs)]
-    brute = {
-        p.label
-        for p in points
-        if not any(
-            q is not p
-            and q.file_bytes <= p.file_bytes
-            and q.accuracy >= p.accuracy
-            and (q.file_bytes, -q.accuracy) < (p.file_bytes, -p.accuracy)
-            for q in points
-        )
-    }
+    assert len(set(pairs)) < len(pairs)  # identical models are among them
+
+    def beats(q, p):
+        if q.file_bytes > p.file_bytes or q.accuracy < p.accuracy:
+            return False
+        identical = (q.file_bytes, q.accuracy) == (p.file_bytes, p.accuracy)
+        return not identical or points.index(q) < points.index(p)
+
+    brute = [p for p in points if not any(beats(q, p) for q in points if q is not p)]
     front = pareto_front(points)
-    assert {p.label for p in front} == brute
+    assert sorted(p.label for p in front) == sorted(p.label for p in brute)
     assert [p.file_bytes for p in front] == sorted(p.file_bytes for p in front)
 
 
 def test_frontier_places_models_draws_the_front_and_the_targets():
+    """Is each model drawn at its size and accuracy, coloured by lab, the broken one at
+    the axis's bottom and counted, the front a step line with its labels, and the
+    target lines at the float model's accuracy minus 1 point and 1/15 of its bytes?"""
     points = [
         FrontierPoint("float", 1_090_000, 0.91, "lab2"),
         FrontierPoint("4-bit", 60_000, 0.905, "lab3"),
@@ -79,3 +81,16 @@ def test_frontier_places_models_draws_the_front_and_the_targets():
     assert [t.get_text() for t in ax.texts] == ["4-bit", "float"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "lab3: 1 below the axis" in legend
+
+
+def test_a_model_above_the_float_model_stays_in_view():
+    """With a handful of test images a compressed model can beat the float model by
+    points: is it still inside the axis?"""
+    points = [FrontierPoint("float", 1_000_000, 0.90), FrontierPoint("lucky", 50_000, 0.95)]
+    (ax,) = plot_frontier(points, float32_bytes=1_000_000, float_accuracy=0.90).axes
+    assert ax.get_ylim()[1] > 95.0
+
+
+def test_an_empty_frontier_is_refused():
+    with pytest.raises(ValueError, match="at least one model"):
+        plot_frontier([], float32_bytes=1_000_000, float_accuracy=0.9)
