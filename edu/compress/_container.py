@@ -28,10 +28,22 @@ import zlib
 
 from edu.compress._stream import CompressedFileError
 
-__all__ = ["FORMAT_VERSION", "HEADER", "MAGIC", "MAX_BODY_BYTES", "pack_file", "unpack_file"]
+__all__ = [
+    "FORMAT_VERSION",
+    "HEADER",
+    "MAGIC",
+    "MAX_BODY_BYTES",
+    "READABLE_VERSIONS",
+    "pack_file",
+    "unpack_file",
+]
 
 MAGIC = b"EDUCMPR\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The version written. Version 2 added the Huffman-coded layouts of
+:mod:`edu.compress._codes`; a version-1 file is a version-2 file without them, so both
+are read."""
+READABLE_VERSIONS = (1, 2)
 HEADER = struct.Struct("<8sHHQQI")
 LZMA_FLAG = 1
 MAX_BODY_BYTES = 2**28
@@ -116,10 +128,9 @@ def unpack_file(data: bytes) -> bytes:
     magic, version, flags, body_length, payload_length, checksum = HEADER.unpack_from(data)
     if magic != MAGIC:
         raise CompressedFileError("not an edu compressed model file (wrong magic bytes)")
-    if version != FORMAT_VERSION:
-        raise CompressedFileError(
-            f"format version {version}: this edu reads version {FORMAT_VERSION}"
-        )
+    if version not in READABLE_VERSIONS:
+        readable = " and ".join(map(str, READABLE_VERSIONS))
+        raise CompressedFileError(f"format version {version}: this edu reads versions {readable}")
     if flags & ~LZMA_FLAG:
         raise CompressedFileError(f"unknown flags {flags:#06x} in the header")
     payload = data[HEADER.size :]

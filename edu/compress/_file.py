@@ -86,7 +86,11 @@ def stored_weights(weight: torch.Tensor, bit: int | None, symmetric: bool) -> to
 
 
 def save_compressed(
-    net: ResNetCIFAR, path: str | os.PathLike, *, entropy_coding: bool | None = None
+    net: ResNetCIFAR,
+    path: str | os.PathLike,
+    *,
+    huffman: bool | None = None,
+    entropy_coding: bool | None = None,
 ) -> CompressionReport:
     """Write ``net`` as a compressed model file, its weights as its forward pass sees them.
 
@@ -98,6 +102,11 @@ def save_compressed(
         (grid, positions, ``N``-bit codes); every other tensor as float32.
     path : str or os.PathLike
         The file to write (replaced atomically if it exists).
+    huffman : bool or None, default None
+        Whether a layer's codes may be Huffman-coded, where that makes the layer smaller
+        (:mod:`edu.compress._codes`). ``None`` writes the body both ways and keeps the
+        smaller file: lzma shrinks packed codes more than Huffman-coded ones, so the
+        smaller layers do not always make the smaller file.
     entropy_coding : bool or None, default None
         lzma on the body: ``None`` when it makes the file smaller, or always / never.
 
@@ -117,7 +126,8 @@ def save_compressed(
     A layer of :math:`m` weights, :math:`z` of them non-zero, with :math:`N`-bit codes
     takes :math:`\\lceil zN/8 \\rceil` bytes of codes, :math:`\\min(\\lceil m/8
     \\rceil, \\text{relative indices})` bytes of positions and 8 bytes of grid (course
-    notes, :ref:`storage`).
+    notes, :ref:`storage`), or fewer with Huffman-coded codes: close to :math:`m` times
+    the entropy of its codes (zeros included) and a byte per level for the code.
 
     Examples
     --------
@@ -131,25 +141,12 @@ def save_compressed(
     """
     if not isinstance(net, ResNetCIFAR):
         raise ValueError(f"only a ResNetCIFAR can be compressed, got {type(net).__name__}")
-    quantized = {f"{name}.weight": layer for name, layer in quantized_layers(net)}
-    writer = Writer()
-    name = _ARCHITECTURE.encode()
     state = net.state_dict()
-    writer.pack(f"<B{len(name)}sI", len(name), name, len(state))
-    layers = []
-    with torch.no_grad():
-        for key, tensor in state.items():
-            if key in quantized:
-                layer = quantized[key]
-                layers.append(
-                    write_quantized(
-                        writer, key, tensor, layer.quantized_weight(), layer.nbits, layer.symmetric
-                    )
-                )
-            else:
-                layers.append(write_float(writer, key, tensor))
-    body = bytes(writer)
-    data, entropy_coded = pack_file(body, entropy_coding)
+    candidates = []
+    for allow_huffman in (False, True) if huffman is None else (huffman,):
+        body, layers = _body(net, state, allow_huffman)
+        candidates.append((*pack_file(body, entropy_coding), body, layers))
+    data, entropy_coded, body, layers = min(candidates, key=lambda candidate: len(candidate[0]))
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(data)
@@ -161,6 +158,28 @@ def save_compressed(
         entropy_coded=entropy_coded,
         float32_bytes=sum(t.numel() * t.element_size() for t in state.values()),
     )
+
+
+def _body(
+    net: ResNetCIFAR, state: dict[str, torch.Tensor], huffman: bool
+) -> tuple[bytes, list[LayerSize]]:
+    """The records of every tensor of ``net`` after the architecture's name and count."""
+    quantized = {f"{name}.weight": layer for name, layer in quantized_layers(net)}
+    writer = Writer()
+    name = _ARCHITECTURE.encode()
+    writer.pack(f"<B{len(name)}sI", len(name), name, len(state))
+    layers = []
+    with torch.no_grad():
+        for key, tensor in state.items():
+            if key not in quantized:
+                layers.append(write_float(writer, key, tensor))
+                continue
+            layer = quantized[key]
+            weight = layer.quantized_weight()
+            layers.append(
+                write_quantized(writer, key, tensor, weight, layer.nbits, layer.symmetric, huffman)
+            )
+    return bytes(writer), layers
 
 
 def is_compressed_file(path: str | os.PathLike) -> bool:

@@ -3,8 +3,9 @@
 ``raw``: every entry, little-endian (BatchNorm statistics, biases, small tensors).
 ``sparse``: the positions of the non-zero entries (:mod:`edu.compress._positions`) and
 their float32 values (a pruned float layer). ``quantized``: the grid
-(:mod:`edu.compress._grid`), the positions, and one packed code per non-zero weight.
-A float tensor takes the smaller of ``raw`` and ``sparse``; zeros are told apart by
+(:mod:`edu.compress._grid`), the number of non-zero weights, and their positions and
+codes in the smallest of the layouts of :mod:`edu.compress._codes` (packed at a fixed
+width, or Huffman-coded). A float tensor takes the smaller of ``raw`` and ``sparse``; zeros are told apart by
 their bits, so ``-0.0`` stays a stored value and a float layer comes back bit for bit.
 
 Layout: name length (u16) and UTF-8 name, dtype (u8), number of dimensions (u8) and
@@ -18,14 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from edu.compress._bits import pack_uint, packed_size, unpack_uint
+from edu.compress._codes import LAYOUTS, PACKED, decode_codes, encode_codes
 from edu.compress._grid import Grid, fit_grid, read_grid
 from edu.compress._positions import decode_positions, encode_positions
 from edu.compress._stream import CompressedFileError, Reader, Writer
 
 __all__ = ["LayerSize", "read_record", "write_float", "write_quantized"]
 
-RAW, SPARSE, QUANTIZED = 0, 1, 2
+RAW, SPARSE = 0, 1
 _DTYPES = {0: (torch.float32, "<f4"), 1: (torch.int64, "<i8")}
 _DTYPE_CODES = {torch.float32: 0, torch.int64: 1}
 MAX_DIMS = 8
@@ -44,9 +45,11 @@ class LayerSize:
     nonzeros : int
         Entries that are not zero.
     storage : str
-        ``"raw"``, ``"sparse"``, or ``"N-bit linear"`` / ``"N-bit codebook"``.
+        ``"raw"``, ``"sparse"``, or ``"N-bit linear"`` / ``"N-bit codebook"``, followed
+        by ``", Huffman"`` when the codes are Huffman-coded.
     positions : str
-        ``"-"`` (raw), ``"all"``, ``"bitmask"`` or ``"indices"``.
+        ``"-"`` (raw), ``"all"``, ``"bitmask"``, ``"indices"``, or ``"in codes"`` (the
+        zeros are a Huffman symbol).
     nbytes : int
         Bytes of the whole record, name and shape included.
     """
@@ -99,6 +102,7 @@ def write_quantized(
     quantized: torch.Tensor,
     bits: int,
     symmetric: bool,
+    huffman: bool = True,
 ) -> LayerSize:
     """Append a quantized weight: its grid, the positions of its non-zeros, their codes.
 
@@ -113,19 +117,22 @@ def write_quantized(
         The weight as the forward pass uses it; its zeros are pruned weights.
     bits, symmetric :
         The layer's ``nbits`` and ``symmetric``.
+    huffman : bool, default True
+        Whether the codes may be Huffman-coded (:func:`edu.compress._codes.encode_codes`).
     """
     start = len(writer)
     flat = quantized.detach().cpu().to(torch.float32).reshape(-1)
     mask = flat != 0
     grid, codes = fit_grid(weight, flat[mask], bits, symmetric)
-    positions = encode_positions(mask.numpy())
-    _write_head(writer, name, quantized, QUANTIZED)
+    coded = encode_codes(mask.numpy(), codes, grid.levels().numel(), grid.code_width, huffman)
+    _write_head(writer, name, quantized, coded.layout)
     grid.write(writer)
     writer.pack("<I", codes.size)
-    positions.write(writer)
-    writer.write(pack_uint(codes, grid.code_width))
-    storage = f"{bits}-bit {grid.name}"
-    return LayerSize(name, flat.numel(), codes.size, storage, positions.name, len(writer) - start)
+    coded.write(writer)
+    storage = f"{bits}-bit {grid.name}" + ("" if coded.layout == PACKED else ", Huffman")
+    return LayerSize(
+        name, flat.numel(), codes.size, storage, coded.positions_name, len(writer) - start
+    )
 
 
 def read_record(reader: Reader, weights_left: int) -> tuple[str, torch.Tensor, Grid | None]:
@@ -166,22 +173,21 @@ def read_record(reader: Reader, weights_left: int) -> tuple[str, torch.Tensor, G
         data = reader.take(numel * np.dtype(numpy_dtype).itemsize, f"{name}: values")
         values = np.frombuffer(data, dtype=numpy_dtype).astype(numpy_dtype[1:])
         return name, torch.from_numpy(values).reshape(shape), None
-    if storage not in (SPARSE, QUANTIZED) or torch_dtype != torch.float32:
+    if (storage != SPARSE and storage not in LAYOUTS) or torch_dtype != torch.float32:
         raise CompressedFileError(f"{name}: unknown storage {storage} for dtype {torch_dtype}")
-    grid = read_grid(reader, name) if storage == QUANTIZED else None
+    grid = None if storage == SPARSE else read_grid(reader, name)
     (nnz,) = reader.unpack("<I", f"{name}: number of non-zeros")
     if nnz > numel:
         raise CompressedFileError(f"{name}: {nnz} non-zeros among {numel} entries")
-    positions = decode_positions(reader, numel, nnz, name)
     if grid is None:
+        positions = decode_positions(reader, numel, nnz, name)
         data = reader.take(4 * nnz, f"{name}: non-zero values")
         values = torch.from_numpy(np.frombuffer(data, dtype="<f4").astype(np.float32))
     else:
-        width = grid.code_width
-        codes = unpack_uint(reader.take(packed_size(nnz, width), f"{name}: codes"), nnz, width)
         levels = grid.levels()
-        if codes.size and codes.max() >= levels.numel():
-            raise CompressedFileError(f"{name}: a code exceeds the {levels.numel()} levels")
+        positions, codes = decode_codes(
+            reader, storage, numel, nnz, levels.numel(), grid.code_width, name
+        )
         values = levels[torch.from_numpy(codes)]
     dense = torch.zeros(numel, dtype=torch.float32)
     dense[torch.from_numpy(positions)] = values

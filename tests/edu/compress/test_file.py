@@ -1,5 +1,7 @@
 """Is the compressed file as small as counted, and is its round trip exact?"""
 
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -10,9 +12,11 @@ from edu.compress import (
     is_compressed_file,
     kmeans_quantize,
     load_compressed,
+    model_from_bytes,
     save_compressed,
     stored_weights,
 )
+from edu.compress._container import HEADER, MAGIC, unpack_file
 from edu.compress._records import read_record, write_float, write_quantized
 from edu.compress._stream import Reader, Writer
 from edu.models import ResNetCIFAR, resnet_from_state_dict
@@ -123,6 +127,38 @@ def test_round_trip_of_the_shipped_checkpoints_is_exact(checkpoint, nbits, symme
         assert torch.equal(net(x), loaded(x))
 
 
+@pytest.mark.parametrize("checkpoint", [SPARSE_QAT, SHIPPED[-1]], ids=["sparse", "dense"])
+def test_huffman_coded_files_round_trip_and_the_smaller_body_is_kept(checkpoint, tmp_path):
+    """With Huffman-coded codes allowed, forced or refused, is the round trip exact, and
+    does the default keep the smallest of the files?"""
+    net = resnet_from_state_dict(load_state_dict(checkpoint), Nbits=3).eval()
+    sizes = {}
+    for huffman in (True, False, None):
+        report = save_compressed(net, tmp_path / "net.edz", huffman=huffman)
+        coded = {"Huffman" in layer.storage for layer in report.layers if "bit" in layer.storage}
+        if huffman is not None:
+            assert huffman in coded and (huffman or coded == {False})
+        loaded = load_compressed(tmp_path / "net.edz")
+        saved, read = _forward_weights(net), _forward_weights(loaded)
+        for key in saved:
+            assert torch.equal(saved[key].view(torch.int32), read[key].view(torch.int32)), key
+        sizes[huffman] = report.file_bytes
+    assert sizes[None] == min(sizes[True], sizes[False])
+
+
+def test_a_version_1_file_is_still_read(tmp_path):
+    """Does a file of format version 1 (fixed-width codes only) load as it did?"""
+    net = resnet_from_state_dict(load_state_dict(SPARSE_QAT), Nbits=4).eval()
+    save_compressed(net, tmp_path / "net.edz", huffman=False)
+    body = unpack_file((tmp_path / "net.edz").read_bytes())
+    fields = HEADER.pack(MAGIC, 1, 0, len(body), len(body), 0)[:-4]
+    version_1 = fields + struct.pack("<I", zlib.crc32(body, zlib.crc32(fields))) + body
+    loaded = model_from_bytes(version_1)
+    saved, read = _forward_weights(net), _forward_weights(loaded)
+    for key in saved:
+        assert torch.equal(saved[key].view(torch.int32), read[key].view(torch.int32)), key
+
+
 def test_every_shipped_checkpoint_is_found():
     """Are the four reference checkpoints and the pretrained model all there to test?"""
     assert len(SHIPPED) == 5 and all(path.is_file() for path in SHIPPED)
@@ -146,7 +182,7 @@ def test_round_trip_of_k_means_weights_through_their_codebooks(tmp_path):
 
     net = resnet_from_state_dict(load_state_dict(SPARSE_QAT), Nbits=4, quantizer=kmeans)
     report = save_compressed(net, tmp_path / "net.edz")
-    assert {layer.storage for layer in report.layers if "bit" in layer.storage} == {
+    assert {layer.storage.split(",")[0] for layer in report.layers if "bit" in layer.storage} == {
         "4-bit codebook"
     }
     loaded = load_compressed(tmp_path / "net.edz")

@@ -43,19 +43,41 @@ def _body(*records, count=None):
     return bytes(writer)
 
 
+def _huffman_weights():
+    """A 3-bit layer whose codes Huffman-code best, and a 2-bit one 10 % pruned whose
+    zeros are best coded as a symbol."""
+    generator = torch.Generator().manual_seed(0)
+    laplace = torch.randn(400, generator=generator).sign() * torch.rand(400, generator=generator)
+    laplace = laplace * torch.rand(400, generator=generator).log().neg()
+    mostly_dense = laplace.repeat(3) * (torch.rand(1200, generator=generator) < 0.9)
+    return quantize_weights(laplace, 3), quantize_weights(mostly_dense, 2)
+
+
 def _mixed_body():
-    """Five small records, one of each kind of storage and positions."""
+    """Seven small records, one of each kind of storage, positions and code layout."""
     weight = torch.zeros(40)
     weight[[1, 7, 8, 30]] = torch.tensor([0.5, -0.25, 0.75, 1.0])
     sparse_weight = torch.zeros(400)
     sparse_weight[[5, 390]] = 1.0
+    dense_3_bit, sparse_2_bit = _huffman_weights()
     return _body(
         lambda w: write_float(w, "a", torch.arange(6, dtype=torch.float32)),
         lambda w: write_float(w, "b", torch.tensor(7)),
         lambda w: write_float(w, "c", weight),
         lambda w: write_quantized(w, "d", weight, quantize_weights(weight, 3), 3, False),
         lambda w: write_quantized(w, "e", sparse_weight, sparse_weight * 0.5, 4, True),
+        lambda w: write_quantized(w, "f", dense_3_bit, dense_3_bit, 3, False),
+        lambda w: write_quantized(w, "g", sparse_2_bit, sparse_2_bit, 2, False),
     )
+
+
+def test_the_mixed_body_holds_both_huffman_layouts():
+    """Do the fuzz tests cut Huffman-coded records, with and without positions?"""
+    dense_3_bit, sparse_2_bit = _huffman_weights()
+    dense = write_quantized(Writer(), "f", dense_3_bit, dense_3_bit, 3, False)
+    sparse = write_quantized(Writer(), "g", sparse_2_bit, sparse_2_bit, 2, False)
+    assert (dense.storage, dense.positions) == ("3-bit linear, Huffman", "all")
+    assert (sparse.storage, sparse.positions) == ("2-bit linear, Huffman", "in codes")
 
 
 def test_the_small_file_loads(small_file):
@@ -116,7 +138,8 @@ def _header(version=1, flags=0, body_length=0, payload=b""):
     [
         (b"", "empty file"),
         (b"PK\x03\x04" + bytes(40), "wrong magic"),
-        (_header(version=2), "format version 2: this edu reads version 1"),
+        (_header(version=3), "format version 3: this edu reads versions 1 and 2"),
+        (_header(version=0), "format version 0"),
         (_header(flags=6), "unknown flags"),
         (_header(body_length=2**62, flags=1, payload=b"x"), "body of 4611686018427387904"),
         (_header(body_length=5, payload=b"abc"), "declares a body of 5 bytes"),
