@@ -79,7 +79,10 @@ def size_table(report: CompressionReport) -> str:
             ]
         )
     weights = sum(tensor.weights for tensor in report.layers)
-    entropy = "lzma" if report.entropy_coded else "no entropy coding"
+    huffman = sum("Huffman" in tensor.storage for tensor in report.layers)
+    stages = [f"Huffman codes in {huffman} layers"] if huffman else []
+    stages += ["lzma"] if report.entropy_coded else []
+    entropy = ", ".join(stages) or "no entropy coding"
     lines = [
         _common.markdown_table(header, rows),
         "",

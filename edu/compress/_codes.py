@@ -87,7 +87,9 @@ class CodedWeights:
         writer.write(self.data)
 
 
-def _huffman_option(layout: int, positions, symbols: np.ndarray, alphabet: int) -> CodedWeights | None:
+def _huffman_option(
+    layout: int, positions, symbols: np.ndarray, alphabet: int
+) -> CodedWeights | None:
     lengths = _huffman.code_lengths(np.bincount(symbols, minlength=alphabet))
     if lengths is None:
         return None

@@ -5,8 +5,9 @@
 their float32 values (a pruned float layer). ``quantized``: the grid
 (:mod:`edu.compress._grid`), the number of non-zero weights, and their positions and
 codes in the smallest of the layouts of :mod:`edu.compress._codes` (packed at a fixed
-width, or Huffman-coded). A float tensor takes the smaller of ``raw`` and ``sparse``; zeros are told apart by
-their bits, so ``-0.0`` stays a stored value and a float layer comes back bit for bit.
+width, or Huffman-coded). A float tensor takes the smaller of ``raw`` and ``sparse``;
+zeros are told apart by their bits, so ``-0.0`` stays a stored value and a float layer
+comes back bit for bit.
 
 Layout: name length (u16) and UTF-8 name, dtype (u8), number of dimensions (u8) and
 each dimension (u32), storage (u8), then the storage's own fields.

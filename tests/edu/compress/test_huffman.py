@@ -62,7 +62,7 @@ def test_the_canonical_codes_of_rfc_1951():
     codes = _canonical_codes(np.array([3, 3, 3, 3, 3, 2, 4, 4]))
     expected = ["010", "011", "100", "101", "110", "00", "1110", "1111"]
     lengths = [3, 3, 3, 3, 3, 2, 4, 4]
-    assert [format(int(c), f"0{n}b") for c, n in zip(codes, lengths)] == expected
+    assert [format(int(c), f"0{n}b") for c, n in zip(codes, lengths, strict=True)] == expected
 
 
 def test_one_symbol_takes_one_bit_and_none_takes_none():
