@@ -1,8 +1,11 @@
 """The declared rows are the spec's, with its reference numbers."""
 
+import json
+from pathlib import Path
+
 import pytest
 
-from edu.experiments import LAB2_ROWS, LAB3_ROWS, LABS, select_rows
+from edu.experiments import DISTILLED_WIDTHS, LAB2_ROWS, LAB3_ROWS, LABS, select_rows
 
 SPEC_LAB2 = {
     "float": 0.9151,
@@ -68,3 +71,20 @@ def test_unknown_row_lists_the_valid_ones():
         select_rows("lab2", ["float", "qat-4"])
     with pytest.raises(ValueError, match="valid labs: lab2, lab3, lab4"):
         select_rows("lab5")
+
+
+def test_the_distilled_widths_docstring_quotes_the_committed_benchmark():
+    """Are the widths, the MACs share and the speedups that DISTILLED_WIDTHS' docstring
+    quotes those of the committed channel benchmark?"""
+    repo = Path(__file__).resolve().parents[3]
+    report = repo / "benchmarks" / "results" / "channel_pruning_cpu.json"
+    results = json.loads(report.read_text())["results"]
+    row = results["lab4 channels-8-16-48-distilled, finetuned"]
+    assert row["inner_channels"] == list(DISTILLED_WIDTHS)
+    source = " ".join((repo / "edu" / "experiments" / "_tables.py").read_text().split())
+    docstring = source[source.index("DISTILLED_WIDTHS = ") :].split('"""')[1]
+    runs = row["batch_256_speedup_runs"]
+    macs = round(100 * row["macs"] / results["dense"]["macs"])
+    assert f"has {macs} % of the dense network's MACs" in docstring
+    assert f"batch of 256 {row['batch_256_speedup']:.2f} times faster" in docstring
+    assert f"({min(runs):.2f} to {max(runs):.2f})" in docstring
