@@ -1,7 +1,9 @@
 """Run the rows of a lab, one folder each, skipping those already done with these settings.
 
 A row is finished when its ``row.json`` exists and records the current
-:class:`Settings` (and its ``model.pt`` exists, for rows that save one). ``row.json``
+:class:`Settings` and the row's current description, which states its own parameters
+(bits, sparsity, widths, distillation), so that a row whose definition changed runs
+again (and its ``model.pt`` exists, for rows that save one). ``row.json``
 is written last, atomically, so an interrupted row is simply run again, and a
 finetuning row then resumes from its per-epoch checkpoint.
 """
@@ -50,9 +52,12 @@ def _read_record(path: Path) -> dict[str, Any] | None:
 
 
 def finished_record(exp: Experiment, lab: str, row: Row) -> dict[str, Any] | None:
-    """The ``row.json`` of ``row`` if it finished with ``exp``'s settings, else ``None``."""
+    """The ``row.json`` of ``row`` if it finished with ``exp``'s settings, as the row is
+    described now, else ``None``."""
     record = _read_record(exp.row_dir(lab, row.id) / ROW_FILE)
     if record is None or record.get("settings") != _settings(exp):
+        return None
+    if record.get("description") != row.description:
         return None
     if row.saves_model and not exp.model_path(lab, row.id).is_file():
         return None
@@ -88,6 +93,11 @@ def _check_prerequisites(exp: Experiment, lab: str, rows: Iterable[Row], force: 
             path = base.model_path(needed_lab, needed_row)
             if record is None or not path.is_file():
                 why = "does not exist (or that row did not finish)"
+            elif record.get("description") != needed.description:
+                why = (
+                    f"was made as another {needed_lab} {needed_row} "
+                    f"({record.get('description')!r}, the row is now {needed.description!r})"
+                )
             else:
                 why = (
                     "was made with other settings ("

@@ -58,6 +58,21 @@ def test_rows_of_other_settings_run_again(make_experiment, tmp_path):
     assert run_lab("lab3", exp, ["ptq-2"])[4]["status"] == "ran"
 
 
+def test_a_row_whose_definition_changed_runs_again(make_experiment):
+    """Is a row finished under another description (its own parameters) rerun, and a row
+    that starts from it refused until it is?"""
+    exp = make_experiment()
+    run_lab("lab2", exp, ["finetune-70"])
+    path = exp.row_dir("lab2", "finetune-70") / ROW_FILE
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "description": "pruned to 60 %, finetuned"}))
+    assert run_lab("lab2", exp, [])[4]["status"] == "not run"
+    with pytest.raises(MissingPrerequisiteError, match="was made as another lab2 finetune-70"):
+        run_lab("lab3", exp, ["sparse-qat-2"])
+    path.write_text(json.dumps(record))
+    assert run_lab("lab2", exp, [])[4]["status"] == "done"
+
+
 def test_sparse_qat_without_lab2_is_refused_before_running(make_experiment):
     """Does Lab 3 (d) without Lab 2's finetune-70 stop before any row runs, saying why?"""
     exp = make_experiment()
