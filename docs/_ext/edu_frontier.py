@@ -28,7 +28,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from table_nodes import paragraph_node, table_node
 
-from edu.plots import FRONTIER_MAX_DROP, FRONTIER_MIN_RATIO
+from edu.plots import FRONTIER_MAX_DROP, FRONTIER_MIN_RATIO, meets_frontier_target
 
 FOLDER = "frontier"
 """The folder of ``docs/<edu_results_dir>/`` that ``edu frontier``'s files are committed to."""
@@ -54,10 +54,13 @@ def frontier_rows(payload: dict[str, Any]) -> list[list[str]]:
         If the payload is not one ``edu frontier`` writes.
     """
     float_accuracy = float(payload["float_accuracy"])
+    float32_bytes = int(payload["float32_bytes"])
     rows = []
     for model in sorted(payload["models"], key=lambda m: m["file_bytes"]):
         drop = float_accuracy - model["test_accuracy"]
-        in_target = drop <= FRONTIER_MAX_DROP and model["ratio"] >= FRONTIER_MIN_RATIO
+        in_target = meets_frontier_target(
+            model["test_accuracy"], model["file_bytes"], float_accuracy, float32_bytes
+        )
         rows.append(
             [
                 f"{model['lab']} {model['row']}",

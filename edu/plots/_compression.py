@@ -17,6 +17,7 @@ __all__ = [
     "FRONTIER_MIN_RATIO",
     "FRONTIER_VIEW_BELOW",
     "FrontierPoint",
+    "meets_frontier_target",
     "pareto_front",
     "plot_frontier",
     "plot_sensitivity",
@@ -28,6 +29,27 @@ float model..."""
 
 FRONTIER_MIN_RATIO = 15.0
 """...in a file at least this many times smaller than the float model's float32 state dict."""
+
+
+def meets_frontier_target(
+    accuracy: float, file_bytes: int, float_accuracy: float, float32_bytes: int
+) -> bool:
+    """Whether a model is in the course's target region (:data:`FRONTIER_MAX_DROP`,
+    :data:`FRONTIER_MIN_RATIO`).
+
+    The accuracy drop is compared up to ``1e-9``: accuracies are counts of test images
+    over their number, so 0.9036 - 0.8936 is the 1 point it means, not the
+    0.010000000000000009 that floating point makes of it.
+
+    Examples
+    --------
+    >>> meets_frontier_target(0.8936, 73_089, 0.9036, 1_096_336)
+    True
+    >>> meets_frontier_target(0.8935, 60_000, 0.9036, 1_096_336)
+    False
+    """
+    close_enough = float_accuracy - accuracy <= FRONTIER_MAX_DROP + 1e-9
+    return close_enough and float32_bytes / file_bytes >= FRONTIER_MIN_RATIO
 
 
 def plot_sensitivity(scan: SensitivityScan) -> Figure:

@@ -56,6 +56,7 @@ def _write(folder: Path) -> None:
         "models": [
             _model("qat-4", 0.8950, 160_000),  # within a point, but 6.9x
             _model("sparse-qat-4", 0.8920, 70_000),  # 15.7x, -0.8 points: in target
+            _model("qat-3", 0.8900, 72_000),  # 15.3x, exactly 1 point down: in target
             _model("sparse-qat-2", 0.8500, 40_000),  # far smaller, 5 points down
         ],
     }
@@ -71,17 +72,20 @@ def test_an_unmeasured_frontier_is_announced_not_invented(build_page, tmp_path, 
 
 
 def test_the_frontier_shows_its_figure_table_and_command(build_page, page_rows, tmp_path, docs_ext):
-    """Are the models sorted by file size, the one in target marked, the figure copied
-    and the command shown?"""
+    """Are the models sorted by file size, those in target marked (one exactly 1 point
+    below, which floating point makes 1.0000000000000009), the figure copied and the
+    command shown?"""
     project = _project(tmp_path / "project", docs_ext)
     _write(project / "results" / "frontier")
     page = build_page(project)
     rows = page_rows(page)
-    assert [row[0] for row in rows[1:]] == ["lab3 sparse-qat-2", "lab3 sparse-qat-4", "lab3 qat-4"]
+    names = ["lab3 sparse-qat-2", "lab3 sparse-qat-4", "lab3 qat-3", "lab3 qat-4"]
+    assert [row[0] for row in rows[1:]] == names
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name["lab3 sparse-qat-4"][1:] == [
         "0.8920", "-0.80 pts", "70,000", "15.7", "2.07", "40.8 M", "yes",
     ]  # fmt: skip
+    assert by_name["lab3 qat-3"][-1] == "yes"
     assert by_name["lab3 qat-4"][-1] == "" and by_name["lab3 sparse-qat-2"][-1] == ""
     assert (project / "_build" / "_images" / "frontier.png").is_file()
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())

@@ -5,8 +5,10 @@ import random
 import pytest
 
 from edu.plots import (
+    FRONTIER_MAX_DROP,
     FRONTIER_VIEW_BELOW,
     FrontierPoint,
+    meets_frontier_target,
     pareto_front,
     plot_frontier,
     plot_sensitivity,
@@ -94,3 +96,18 @@ def test_a_model_above_the_float_model_stays_in_view():
 def test_an_empty_frontier_is_refused():
     with pytest.raises(ValueError, match="at least one model"):
         plot_frontier([], float32_bytes=1_000_000, float_accuracy=0.9)
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "file_bytes", "meets"),
+    [
+        (0.8936, 73_089, True),  # exactly 1 point below, 15.0x: both bounds are inclusive
+        (0.8935, 60_000, False),  # 1.01 points below
+        (0.9036, 73_090, False),  # 14.99x
+        (0.95, 10_000, True),
+    ],
+)
+def test_the_frontier_target_is_one_point_and_15x_inclusive(accuracy, file_bytes, meets):
+    """Is the target met exactly at its bounds, despite 0.9036 - 0.8936 > 0.01 in floats?"""
+    assert FRONTIER_MAX_DROP < 0.9036 - 0.8936  # the rounding the check must absorb
+    assert meets_frontier_target(accuracy, file_bytes, 0.9036, 1_096_336) is meets
