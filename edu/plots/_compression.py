@@ -133,8 +133,9 @@ def plot_frontier(
     (:func:`pareto_front`) are joined by a step line and labelled. The shaded corner is
     the course's target region: within :data:`FRONTIER_MAX_DROP` of the float model's
     accuracy, at least :data:`FRONTIER_MIN_RATIO` times smaller than its float32 state
-    dict. The accuracy axis spans :data:`FRONTIER_VIEW_BELOW` below the float model;
-    models under it sit at its bottom as open triangles, counted in the legend. It
+    dict; the models in it are ringed. The accuracy axis spans
+    :data:`FRONTIER_VIEW_BELOW` below the float model; models under it sit at its
+    bottom as open triangles, counted in the legend. It
     reaches 1 point above the float model or above the most accurate model, whichever is
     higher, so no model is cut off above.
 
@@ -180,15 +181,35 @@ def plot_frontier(
         linewidth=1,
         label="no smaller file is more accurate",
     )
-    for index, point in enumerate(front):  # below right, then above left: neighbours apart
-        below_right = index % 2 == 0
+    # Neighbours on the front are often close in both size and accuracy: their labels go
+    # to alternating sides at several depths, each tied to its dot by a thin line.
+    offsets = [(8, -16), (-8, 12), (-10, 26), (10, -30), (-12, 40)]
+    for index, point in enumerate(front):
+        dx, dy = offsets[index % len(offsets)]
         ax.annotate(
             point.label,
             (point.file_bytes / 1024, 100 * point.accuracy),
             fontsize=7,
-            xytext=(4, -9) if below_right else (-4, 4),
+            xytext=(dx, dy),
             textcoords="offset points",
-            horizontalalignment="left" if below_right else "right",
+            horizontalalignment="left" if dx > 0 else "right",
+            verticalalignment="center",
+            arrowprops={"arrowstyle": "-", "color": "0.55", "linewidth": 0.6},
+        )
+    meeting = [
+        p
+        for p in points
+        if meets_frontier_target(p.accuracy, p.file_bytes, float_accuracy, float32_bytes)
+    ]
+    if meeting:
+        ax.scatter(
+            [p.file_bytes / 1024 for p in meeting],
+            [100 * p.accuracy for p in meeting],
+            s=90,
+            facecolors="none",
+            edgecolors="tab:green",
+            linewidths=1.2,
+            label="meets the target",
         )
     target_accuracy = 100 * (float_accuracy - FRONTIER_MAX_DROP)
     target_bytes = float32_bytes / FRONTIER_MIN_RATIO / 1024

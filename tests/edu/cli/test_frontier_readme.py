@@ -2,9 +2,13 @@
 
 import json
 import re
+import tempfile
 from pathlib import Path
 
+from edu.compress import save_compressed
+from edu.models import resnet_from_state_dict
 from edu.plots import FRONTIER_MAX_DROP, FRONTIER_MIN_RATIO, FrontierPoint, pareto_front
+from edu.train import load_state_dict
 
 REPO = Path(__file__).resolve().parents[3]
 FRONTIER = REPO / "outputs" / "reference" / "frontier"
@@ -78,7 +82,14 @@ def test_readmes_verdict_on_the_target_follows_the_committed_run():
     if meeting:
         assert "**No finished model meets both yet.**" not in text
         for m in meeting:
+            below = 100 * (committed["float_accuracy"] - m["test_accuracy"])
             assert f"`{m['row']}` meets the target" in text
+            assert f"{m['ratio']:.1f}x smaller ({m['file_bytes']:,} bytes)" in text
+            assert f"exactly {below:.2f} point below" in text or f"{below:.2f} points below" in text
+        aimed = [m for m in meeting if m["ratio"] >= 20]
+        assert ("No model reaches the 20x the course aims for within a point" in text) != bool(
+            aimed
+        )
         return
     assert "**No finished model meets both yet.**" in text
     smallest = min(accurate, key=lambda m: m["file_bytes"])
@@ -90,3 +101,25 @@ def test_readmes_verdict_on_the_target_follows_the_committed_run():
     assert f"at {below:.2f} points below" in text
     short = 100 * (least_accuracy - best["test_accuracy"])
     assert f"it needs {short:.2f} points more" in text
+
+
+def test_readmes_size_of_qat_3_without_huffman_codes():
+    """Is the size README gives `qat-3` with packed codes and lzma what save_compressed
+    writes with huffman=False, and the distillation's gain and extra bytes the run's?"""
+    committed = {(m["lab"], m["row"]): m for m in _committed()["models"]}
+    record = json.loads((REPO / "outputs/reference/lab3/qat-3/row.json").read_text())
+    net = resnet_from_state_dict(
+        load_state_dict(REPO / "outputs/reference/lab3/qat-3/model.pt"),
+        Nbits=record["details"]["nbits"],
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        packed = save_compressed(net, Path(folder) / "net.edz", huffman=False)
+    ratio = packed.float32_bytes / packed.file_bytes
+    text = _readme_text()
+    assert f"its file took {packed.file_bytes:,} bytes, {ratio:.1f}x" in text
+    distilled = committed[("lab4", "sparse-qat-3-distilled")]
+    plain = committed[("lab3", "sparse-qat-3")]
+    gain = 100 * (distilled["test_accuracy"] - plain["test_accuracy"])
+    extra = distilled["file_bytes"] - plain["file_bytes"]
+    assert f"{gain:.2f} points ({distilled['test_accuracy']:.4f} against" in text
+    assert f"in a file {extra} bytes larger" in text

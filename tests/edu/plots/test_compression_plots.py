@@ -58,7 +58,8 @@ def test_pareto_front_is_the_brute_force_one():
 def test_frontier_places_models_draws_the_front_and_the_targets():
     """Is each model drawn at its size and accuracy, coloured by lab, the broken one at
     the axis's bottom and counted, the front a step line with its labels, and the
-    target lines at the float model's accuracy minus 1 point and 1/15 of its bytes?"""
+    target lines at the float model's accuracy minus 1 point and 1/15 of its bytes, and
+    the model in the target ringed?"""
     points = [
         FrontierPoint("float", 1_090_000, 0.91, "lab2"),
         FrontierPoint("4-bit", 60_000, 0.905, "lab3"),
@@ -83,6 +84,15 @@ def test_frontier_places_models_draws_the_front_and_the_targets():
     assert [t.get_text() for t in ax.texts] == ["4-bit", "float"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "lab3: 1 below the axis" in legend
+    (ring,) = [c for c in ax.collections if c.get_label() == "meets the target"]
+    assert [tuple(xy) for xy in ring.get_offsets()] == [pytest.approx((60_000 / 1024, 90.5))]
+
+
+def test_no_ring_when_no_model_meets_the_target():
+    """Is the 'meets the target' ring absent when every model misses it?"""
+    points = [FrontierPoint("float", 1_090_000, 0.91), FrontierPoint("2-bit", 40_000, 0.85)]
+    (ax,) = plot_frontier(points, float32_bytes=1_090_000, float_accuracy=0.91).axes
+    assert "meets the target" not in [c.get_label() for c in ax.collections]
 
 
 def test_a_model_above_the_float_model_stays_in_view():
