@@ -11,13 +11,14 @@ Three layouts; :func:`encode_codes` measures them for each layer and keeps the s
     which pays when some levels are much more frequent than others;
 ``huffman-zeros``
     no positions: every weight is a symbol, the pruned zero being one more symbol after
-    the levels. A frequent zero then costs about one bit, less than a bitmask entry
-    plus nothing, and the rarer the zeros the closer to the dense code.
+    the levels. It pays when the zeros are few: a bitmask spends a bit on every weight
+    to place them, the zero symbol a short string on the zeros only. With many zeros,
+    relative indices usually cost less.
 
 Layout after the grid and the number of non-zeros: ``packed`` is the positions and the
-packed codes; ``huffman`` the positions, then the code lengths (:func:`write_lengths`)
-and the stream; ``huffman-zeros`` the code lengths of ``levels + 1`` symbols and the
-stream. The layout is the record's storage byte.
+packed codes; ``huffman`` the positions, then one byte per level for its code length,
+the stream's length (u32) and the stream; ``huffman-zeros`` the same for ``levels + 1``
+symbols, without positions. The layout is the record's storage byte.
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ from edu.compress._bits import pack_uint, packed_size, unpack_uint
 from edu.compress._positions import Positions, decode_positions, encode_positions
 from edu.compress._stream import CompressedFileError, Reader, Writer
 
-__all__ = ["HUFFMAN", "HUFFMAN_ZEROS", "LAYOUTS", "PACKED", "CodedWeights", "encode_codes"]
+__all__ = [
+    "HUFFMAN",
+    "HUFFMAN_ZEROS",
+    "LAYOUTS",
+    "PACKED",
+    "CodedWeights",
+    "decode_codes",
+    "encode_codes",
+]
 
 PACKED, HUFFMAN, HUFFMAN_ZEROS = 2, 3, 4
 """Storage bytes of a quantized record (0 and 1 are the float storages)."""
@@ -88,8 +97,10 @@ class CodedWeights:
 
 
 def _huffman_option(
-    layout: int, positions, symbols: np.ndarray, alphabet: int
+    layout: int, positions: Positions | None, symbols: np.ndarray, alphabet: int
 ) -> CodedWeights | None:
+    """``symbols`` Huffman-coded over ``alphabet`` symbols after ``positions``, or None
+    when the code would need strings longer than :data:`edu.compress._huffman.MAX_CODE_LENGTH`."""
     lengths = _huffman.code_lengths(np.bincount(symbols, minlength=alphabet))
     if lengths is None:
         return None
@@ -149,6 +160,26 @@ def decode_codes(
     reader: Reader, layout: int, numel: int, nnz: int, levels: int, width: int, field: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read what :meth:`CodedWeights.write` wrote: the flat positions and the codes.
+
+    Parameters
+    ----------
+    reader : Reader
+        At the positions (or, for ``HUFFMAN_ZEROS``, the code lengths).
+    layout : int
+        The record's storage byte: ``PACKED``, ``HUFFMAN`` or ``HUFFMAN_ZEROS``.
+    numel, nnz : int
+        Weights of the layer, and how many the record declares non-zero.
+    levels, width : int
+        Levels of the layer's grid, and bits of a packed code.
+    field : str
+        The tensor's name, for the error messages.
+
+    Returns
+    -------
+    positions : np.ndarray of int64, shape (nnz,)
+        Flat indices of the non-zero weights, increasing.
+    codes : np.ndarray of int64, shape (nnz,)
+        The level of each, below ``levels``.
 
     Raises
     ------

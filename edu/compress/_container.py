@@ -42,7 +42,8 @@ MAGIC = b"EDUCMPR\n"
 FORMAT_VERSION = 2
 """The version written. Version 2 added the Huffman-coded layouts of
 :mod:`edu.compress._codes`; a version-1 file is a version-2 file without them, so both
-are read."""
+are read by the same parser (which therefore also accepts those layouts in a file
+labelled version 1: they decode, and are checked, the same way)."""
 READABLE_VERSIONS = (1, 2)
 HEADER = struct.Struct("<8sHHQQI")
 LZMA_FLAG = 1

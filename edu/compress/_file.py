@@ -3,10 +3,11 @@
 The body of the file (inside :mod:`edu.compress._container`) is the model's class name,
 the number of tensors, and one record per state-dict entry
 (:mod:`edu.compress._records`): each quantized layer as its grid, the positions of its
-non-zero weights and their packed codes, every other tensor (first convolution, final
-linear layer, BatchNorm, biases) as float32, sparse when that is smaller. Nothing is
-unpickled: the reader parses fixed fields and checks each against what is left of the
-file, and the weights against the architecture before building the model.
+non-zero weights and their codes, packed or Huffman-coded, every other tensor (first
+convolution, final linear layer, BatchNorm, biases) as float32, sparse when that is
+smaller. Nothing is unpickled: the reader parses fixed fields and checks each against
+what is left of the file, and the weights against the architecture before building
+the model.
 """
 
 from __future__ import annotations
@@ -105,8 +106,9 @@ def save_compressed(
     huffman : bool or None, default None
         Whether a layer's codes may be Huffman-coded, where that makes the layer smaller
         (:mod:`edu.compress._codes`). ``None`` writes the body both ways and keeps the
-        smaller file: lzma shrinks packed codes more than Huffman-coded ones, so the
-        smaller layers do not always make the smaller file.
+        smaller file (the one without Huffman codes on a tie): lzma shrinks packed
+        codes more than Huffman-coded ones, so the smaller layers do not always make
+        the smaller file.
     entropy_coding : bool or None, default None
         lzma on the body: ``None`` when it makes the file smaller, or always / never.
 

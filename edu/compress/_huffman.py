@@ -23,13 +23,13 @@ import numpy as np
 
 from edu.compress._stream import CompressedFileError
 
-__all__ = ["MAX_CODE_LENGTH", "code_lengths", "decode", "encode", "encoded_bits"]
+__all__ = ["MAX_CODE_LENGTH", "code_lengths", "decode", "encode"]
 
 MAX_CODE_LENGTH = 16
 """The longest bit string of a code: the decoder's lookup table has ``2**16`` entries."""
 _CHUNK_BITS = 1 << 19
-"""Bits of the stream decoded at a time, so that the decoder's work arrays stay small
-whatever length a file declares."""
+"""Bits of the stream decoded at a time: beyond its result (8 bytes per symbol), the
+decoder's work arrays are bounded by one chunk, whatever length a file declares."""
 
 
 def code_lengths(counts: np.ndarray) -> np.ndarray | None:
@@ -80,20 +80,32 @@ def code_lengths(counts: np.ndarray) -> np.ndarray | None:
     return None if lengths.max() > MAX_CODE_LENGTH else lengths
 
 
+def _canonical_order(lengths: np.ndarray) -> np.ndarray:
+    """The symbols that have a string, in order of (length, symbol)."""
+    used = np.flatnonzero(lengths)
+    return used[np.lexsort((used, lengths[used]))]
+
+
 def _canonical_codes(lengths: np.ndarray) -> np.ndarray:
-    """Each symbol's bit string as an integer, assigned in order of (length, symbol)."""
+    """Each symbol's bit string as an integer, assigned in order of (length, symbol).
+
+    Notes
+    -----
+    In that order the string of a symbol, read as a binary fraction, is the sum of
+    :math:`2^{-\\ell_i}` over the symbols before it (each string is the previous one plus
+    one, shifted left as the length grows). With :math:`W = \\max_i \\ell_i`, every term
+    :math:`2^{W - \\ell_i}` of the prefix sum is a multiple of :math:`2^{W - \\ell}` for
+    a later symbol of length :math:`\\ell`, so the shift is exact.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
     codes = np.zeros(lengths.size, dtype=np.int64)
-    code, previous = 0, 0
-    for symbol in sorted(np.flatnonzero(lengths), key=lambda s: (lengths[s], s)):
-        code <<= int(lengths[symbol]) - previous
-        codes[symbol], previous = code, int(lengths[symbol])
-        code += 1
+    order = _canonical_order(lengths)
+    if order.size:
+        width = int(lengths[order[-1]])
+        spans = np.int64(1) << (width - lengths[order])
+        starts = np.cumsum(spans) - spans
+        codes[order] = starts >> (width - lengths[order])
     return codes
-
-
-def encoded_bits(counts: np.ndarray, lengths: np.ndarray) -> int:
-    """Bits of the stream of symbols with these ``counts``: ``sum(counts * lengths)``."""
-    return int(np.dot(np.asarray(counts, dtype=np.int64), lengths))
 
 
 def encode(symbols: np.ndarray, lengths: np.ndarray) -> bytes:
@@ -109,7 +121,7 @@ def encode(symbols: np.ndarray, lengths: np.ndarray) -> bytes:
     Returns
     -------
     bytes
-        ``ceil(encoded_bits / 8)`` bytes, most significant bit first.
+        ``ceil(sum(lengths[symbols]) / 8)`` bytes, most significant bit first.
 
     Examples
     --------
@@ -145,17 +157,16 @@ def _lookup_table(lengths: np.ndarray, field: str) -> tuple[np.ndarray, np.ndarr
     width = int(lengths.max()) if lengths.size else 0
     if width == 0:
         raise CompressedFileError(f"{field}: the Huffman code has no symbol")
-    used = lengths[lengths > 0]
-    if int(np.sum(1 << (width - used))) > 1 << width:
+    # the strings in canonical order cover consecutive ranges of windows from 0
+    order = _canonical_order(lengths)
+    spans = np.int64(1) << (width - lengths[order])
+    covered = int(spans.sum())
+    if covered > 1 << width:  # Kraft: sum of 2**-length at most 1
         raise CompressedFileError(f"{field}: the Huffman lengths fit no prefix code")
     symbol_at = np.full(1 << width, -1, dtype=np.int64)
     length_at = np.zeros(1 << width, dtype=np.int64)
-    for symbol, code in enumerate(_canonical_codes(lengths)):
-        size = int(lengths[symbol])
-        if size:
-            first = int(code) << (width - size)
-            symbol_at[first : first + (1 << (width - size))] = symbol
-            length_at[first : first + (1 << (width - size))] = size
+    symbol_at[:covered] = np.repeat(order, spans)
+    length_at[:covered] = np.repeat(lengths[order], spans)
     return symbol_at, length_at, width
 
 
@@ -166,6 +177,22 @@ def decode(data: bytes, count: int, lengths: np.ndarray, field: str) -> np.ndarr
     of a chunk, the window of the next ``max(lengths)`` bits indexes a table that
     gives the symbol starting there and its length, and the decoder hops from symbol
     to symbol through the chunk.
+
+    Parameters
+    ----------
+    data : bytes
+        The stream, as :func:`encode` wrote it.
+    count : int
+        Symbols to decode; the caller bounds it by what the file may declare.
+    lengths : np.ndarray of int, shape (alphabet,)
+        The code lengths stored with the stream.
+    field : str
+        What is decoded, for the error messages.
+
+    Returns
+    -------
+    np.ndarray of int64, shape (count,)
+        The symbols.
 
     Raises
     ------
@@ -186,7 +213,7 @@ def decode(data: bytes, count: int, lengths: np.ndarray, field: str) -> np.ndarr
         return np.zeros(0, dtype=np.int64)
     symbol_at, length_at, width = _lookup_table(lengths, field)
     stream_bits = 8 * len(data)
-    out: list[int] = []
+    out = np.empty(count, dtype=np.int64)
     decoded, position = 0, 0
     stream = np.frombuffer(data, dtype=np.uint8)
     while decoded < count and position < stream_bits:
@@ -201,13 +228,14 @@ def decode(data: bytes, count: int, lengths: np.ndarray, field: str) -> np.ndarr
             windows = (windows << 1) | bits[shift : shift + steps]
         symbols = symbol_at[windows].tolist()
         sizes = length_at[windows].tolist()
-        at = position - start
-        while decoded < count and at < steps:
+        at, found = position - start, []
+        while decoded + len(found) < count and at < steps:
             if not sizes[at]:
                 raise CompressedFileError(f"{field}: a bit string matches no Huffman symbol")
-            out.append(symbols[at])
-            decoded += 1
+            found.append(symbols[at])
             at += sizes[at]
+        out[decoded : decoded + len(found)] = found
+        decoded += len(found)
         position = start + at
     if decoded < count or position > stream_bits:
         raise CompressedFileError(f"{field}: the Huffman stream ends before its {count} codes")
@@ -215,4 +243,4 @@ def decode(data: bytes, count: int, lengths: np.ndarray, field: str) -> np.ndarr
         raise CompressedFileError(f"{field}: the Huffman stream is longer than its {count} codes")
     if position % 8 and stream[-1] & ((1 << (8 - position % 8)) - 1):
         raise CompressedFileError(f"{field}: the Huffman stream's padding bits are not zero")
-    return np.array(out, dtype=np.int64)
+    return out

@@ -35,7 +35,7 @@ MAX_DIMS = 8
 
 @dataclass(frozen=True)
 class LayerSize:
-    """What one tensor costs in the file (before the optional entropy coding).
+    """What one tensor costs in the body (before the optional lzma stage).
 
     Attributes
     ----------

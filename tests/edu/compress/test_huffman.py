@@ -10,10 +10,10 @@ from edu.compress import CompressedFileError
 from edu.compress._huffman import (
     MAX_CODE_LENGTH,
     _canonical_codes,
+    _lookup_table,
     code_lengths,
     decode,
     encode,
-    encoded_bits,
 )
 
 
@@ -33,6 +33,11 @@ def _optimal_cost(counts):
         cost += merged
         heapq.heappush(heap, merged)
     return cost
+
+
+def encoded_bits(counts, lengths):
+    """Bits of a stream of symbols with these counts."""
+    return int(np.dot(counts, lengths))
 
 
 def _random_counts(rng, symbols):
@@ -63,6 +68,32 @@ def test_the_canonical_codes_of_rfc_1951():
     expected = ["010", "011", "100", "101", "110", "00", "1110", "1111"]
     lengths = [3, 3, 3, 3, 3, 2, 4, 4]
     assert [format(int(c), f"0{n}b") for c, n in zip(codes, lengths, strict=True)] == expected
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_canonical_codes_and_the_decoding_table_match_a_symbol_by_symbol_build(seed):
+    """Do the vectorized codes and table equal RFC 1951's loop, one symbol after the
+    other, on complete and incomplete codes?"""
+    rng = np.random.default_rng(seed)
+    lengths = code_lengths(_random_counts(rng, int(rng.integers(2, 40))))
+    if seed % 2:  # drop symbols: an incomplete code, whose table has unused windows
+        dropped = rng.random(lengths.size) < 0.3
+        dropped[np.argmax(lengths)] = False
+        lengths[dropped] = 0
+    expected_codes, code, previous = {}, 0, 0
+    for symbol in sorted(np.flatnonzero(lengths), key=lambda s: (lengths[s], s)):
+        code <<= int(lengths[symbol]) - previous
+        expected_codes[int(symbol)], previous = code, int(lengths[symbol])
+        code += 1
+    codes = _canonical_codes(lengths)
+    assert {s: int(codes[s]) for s in expected_codes} == expected_codes
+    symbol_at, length_at, width = _lookup_table(lengths, "x")
+    expected = np.full(1 << width, -1)
+    for symbol, code in expected_codes.items():
+        size = int(lengths[symbol])
+        expected[code << (width - size) : (code + 1) << (width - size)] = symbol
+    assert np.array_equal(symbol_at, expected)
+    assert np.array_equal(length_at, np.where(expected >= 0, lengths[expected], 0))
 
 
 def test_one_symbol_takes_one_bit_and_none_takes_none():
