@@ -123,3 +123,15 @@ def test_readmes_size_of_qat_3_without_huffman_codes():
     extra = distilled["file_bytes"] - plain["file_bytes"]
     assert f"{gain:.2f} points ({distilled['test_accuracy']:.4f} against" in text
     assert f"in a file {extra} bytes larger" in text
+
+
+def test_readmes_k_means_against_linear_comparison_follows_the_committed_run():
+    """Are the k-means and linear rows README compares at 4 and 3 bits quoted as run?"""
+    committed = {m["row"]: m for m in _committed()["models"]}
+    text = _readme_text()
+    for kmeans, linear in (("kmeans-4", "qat-4"), ("kmeans-3", "qat-3")):
+        assert f"{committed[kmeans]['file_bytes']:,} bytes" in text
+        assert f"{committed[kmeans]['test_accuracy']:.4f} against" in text
+        assert f"{committed[linear]['test_accuracy']:.4f}" in text
+    size = committed["kmeans-3"]["file_bytes"] / committed["qat-3"]["file_bytes"]
+    assert f"in a file {size:.2f} times as large" in text
