@@ -74,6 +74,10 @@ CHANNEL_ROWS = ("channels-50", "channels-8-16-48-distilled", "group-lasso", "gro
 """The Lab 4 rows whose models are narrower dense networks."""
 
 
+WORKER_OPTIONS = ("rounds", "batch_1_repeats", "threads", "reproduction")
+"""The options a timing run in a fresh process needs; :func:`main` forwards them to it."""
+
+
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -176,10 +180,10 @@ def _run_in_fresh_process(args: argparse.Namespace, index: int, folder: Path) ->
     """One run of :func:`time_one_run` in a new interpreter; its times by model and batch."""
     out = folder / f"run{index}.json"
     command = [sys.executable, str(Path(__file__).resolve()), "--run-times", str(out)]
-    command += ["--rounds", str(args.rounds), "--batch-1-repeats", str(args.batch_1_repeats)]
-    command += ["--threads", str(args.threads)]
-    if args.reproduction is not None:
-        command += ["--reproduction", str(args.reproduction)]
+    for option in WORKER_OPTIONS:
+        value = getattr(args, option)
+        if value is not None:
+            command += ["--" + option.replace("_", "-"), str(value)]
     subprocess.run(command, check=True)
     print(f"[bench] run {index + 1}/{args.runs} done", flush=True)
     times = json.loads(out.read_text())
