@@ -1,0 +1,67 @@
+"""README's account of Lab 4's sensitivity-chosen sparsity against the committed rows."""
+
+import json
+from pathlib import Path
+
+from edu.cli._common import SCAN_IMAGES
+from edu.experiments._lab4 import SCAN_FILE, SCAN_SPARSITIES
+
+REPO = Path(__file__).resolve().parents[3]
+REFERENCE = REPO / "outputs" / "reference"
+
+
+def _readme_text():
+    return " ".join((REPO / "README.md").read_text().split())
+
+
+def _row(lab, row):
+    return json.loads((REFERENCE / lab / row / "row.json").read_text())
+
+
+def test_readmes_scan_is_the_one_the_row_ran():
+    """Are the scanned sparsities and images README names those of the committed scan?"""
+    scan = json.loads((REFERENCE / "lab4" / "sensitivity-70" / SCAN_FILE).read_text())
+    assert scan["sparsities"] == list(SCAN_SPARSITIES)
+    assert list(SCAN_SPARSITIES[:2]) == [10, 20] and list(SCAN_SPARSITIES[-2:]) == [90, 95]
+    text = _readme_text()
+    assert "alone to 10, 20, ..., 90 and 95 %" in text
+    assert f"on {SCAN_IMAGES:,} class-balanced training images" in text
+
+
+def test_readmes_per_layer_sparsities_of_sensitivity_70_are_the_rows():
+    """Do the ranges README gives per group of layers hold the row's measured sparsities?"""
+    layers = {
+        layer["name"]: round(100 * layer["sparsity"])
+        for layer in _row("lab4", "sensitivity-70")["sparsity"]["layers"]
+    }
+    names = list(layers)
+    first_four = [layers[name] for name in names[1:5]]
+    later = [layers[name] for name in names[5:]]
+    assert names[1:5] == [f"body_op.{b}.conv{c}.0.conv" for b in (0, 1) for c in (1, 2)]
+    text = _readme_text()
+    assert f"{min(first_four)} to {max(first_four)} % of the first four convolutions" in text
+    assert f"{min(later)} to {max(later)} % of the later layers" in text
+    assert f"and {layers['head_conv.0.conv']} % of the first convolution" in text
+    total = _row("lab4", "sensitivity-70")["sparsity"]["total_sparsity"]
+    assert f"{100 * total:.1f} % in all" in text
+
+
+def test_readmes_comparison_with_lab_2_follows_the_committed_runs():
+    """Are the accuracies, the gaps in points and the range of Lab 2's seeds as run?"""
+    chosen = _row("lab4", "sensitivity-70")["accuracy"]
+    text = _readme_text()
+    assert f"it reached {chosen:.4f}" in text
+    for row, phrase in (("finetune-70", "points above uniform"), ("global-iterative-70", "above")):
+        accuracy = _row("lab2", row)["accuracy"]
+        assert f"{100 * (chosen - accuracy):.2f} {phrase}" in text
+        assert f"(`{row}`, {accuracy:.4f})" in text
+    assert f"and {round(10_000 * (chosen - _row('lab2', 'finetune-70')['accuracy']))} of" in text
+    rows = json.loads((REFERENCE / "lab2" / "results.json").read_text())["rows"]
+    seeds = [
+        seed["accuracy"]
+        for row in rows
+        if row["row"] in ("finetune-70", "iterative-70", "global-iterative-70")
+        for seed in row["seeds"]
+    ]
+    assert chosen > max(seeds)
+    assert f"Lab 2's 70 % rows ({min(seeds):.4f} to {max(seeds):.4f})" in text
