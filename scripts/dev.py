@@ -3,7 +3,7 @@
 Usage (from anywhere; paths are resolved from this file)::
 
     python3 scripts/dev.py run    # the course demo: grade a sample class (edu demo)
-    python3 scripts/dev.py test   # the whole test suite (lint included)
+    python3 scripts/dev.py test   # the whole test suite (lint included), in parallel
 
 Only the Python standard library is used here, so a fresh machine with Python 3.11+
 and access to the package registries is enough. The environment lives in ``.venv/`` in
@@ -23,6 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "edu-install-stamp"
+PARALLEL = ("-n", "auto", "--maxprocesses", "4", "--dist", "loadfile", "--no-loadscope-reorder")
+"""pytest-xdist's options for ``test``: one worker per core, at most 4, each test file on one
+worker (its module fixtures are made once), files in the order tests/conftest.py gives
+(``-n 0`` after ``test`` runs the suite in one process)."""
 
 
 def _venv_python() -> Path:
@@ -75,7 +79,7 @@ def main(argv: list[str]) -> int:
         out = ROOT / "outputs" / "demo"
         command = [str(python), "-m", "edu", "demo", "--out", str(out), "--download", *argv[1:]]
     else:
-        command = [str(python), "-m", "pytest", *argv[1:]]
+        command = [str(python), "-m", "pytest", *PARALLEL, *argv[1:]]
     print("[dev] $ " + " ".join(command), flush=True)
     return subprocess.call(command)
 

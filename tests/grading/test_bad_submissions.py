@@ -218,12 +218,23 @@ def big_allocation(sol, rel, course):
     return {"lab1_sparse_regression": _append_code(notebook, "big = np.ones(2**28)")}, {}
 
 
+FORK_BOMB_NAME = "edu-fork-bomb"
+"""The name the fork bomb gives its processes (``/proc/self/comm``), so that a test can
+look for the ones left behind among every process of the sandbox user, other tests'
+sandboxes included (``scripts/dev.py test`` runs test files in parallel)."""
+
+
 def fork_bomb(sol, rel, course):
-    """l1_subgradient forks until it cannot, forever."""
+    """l1_subgradient names itself, then forks until it cannot, forever; it raises at once
+    if it could not take the name, so that its time-limit message vouches for it."""
     notebook = _with(
         sol["lab1_sparse_regression"],
         "l1_subgradient",
-        "def l1_subgradient(w):\n    import os\n    while True:\n        try:\n"
+        "def l1_subgradient(w):\n    import os\n"
+        f"    with open('/proc/self/comm', 'w') as comm:\n        comm.write('{FORK_BOMB_NAME}')\n"
+        f"    with open('/proc/self/comm') as comm:\n"
+        f"        assert comm.read().strip() == '{FORK_BOMB_NAME}'\n"
+        "    while True:\n        try:\n"
         "            os.fork()\n        except OSError:\n            pass",
     )
     return {"lab1_sparse_regression": notebook}, {}
@@ -711,7 +722,9 @@ def test_is_a_fork_bomb_contained(graded_class):
     assert result.scores["test_l1_subgradient"] == 0
     assert "time limit" in _messages(result, "test_l1_subgradient")
     assert result.scores["test_gradient"] == 4
-    left = subprocess.run(["pgrep", "-u", "nobody"], capture_output=True, text=True)
+    left = subprocess.run(
+        ["pgrep", "-u", "nobody", "-x", FORK_BOMB_NAME], capture_output=True, text=True
+    )
     assert left.stdout.strip() == ""
 
 
