@@ -220,9 +220,8 @@ def big_allocation(sol, rel, course):
 
 FORK_BOMB_NAME = "edu-fork-bomb"
 """The name the fork bomb gives its processes (``prctl(PR_SET_NAME)``, their ``comm``), so
-that a test can look for the ones left behind
-among every process of the sandbox user, other tests' sandboxes included
-(``scripts/dev.py test`` runs test files in parallel)."""
+that a test can look for the ones left behind among every process of the sandbox user,
+other tests' sandboxes included (``scripts/dev.py test`` runs test files in parallel)."""
 
 
 def fork_bomb(sol, rel, course):
