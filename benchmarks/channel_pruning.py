@@ -75,7 +75,8 @@ CHANNEL_ROWS = ("channels-50", "channels-8-16-48-distilled", "group-lasso", "gro
 
 
 WORKER_OPTIONS = ("rounds", "batch_1_repeats", "threads", "reproduction")
-"""The options a timing run in a fresh process needs; :func:`main` forwards them to it."""
+"""The options a timing run in a fresh process needs; :func:`_run_in_fresh_process` forwards
+them to it (every option of :func:`get_args_parser` but those of the report)."""
 
 
 def get_args_parser() -> argparse.ArgumentParser:

@@ -32,15 +32,13 @@ def slow_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
     """``items`` with the files that hold a ``slow`` test first, each file's tests kept
     together and in order: under ``--dist loadfile`` a long file started last would
     leave the other workers idle while it finishes."""
-    by_file: dict[Path, list[pytest.Item]] = {}
-    for item in items:
-        by_file.setdefault(item.path, []).append(item)
-    slow = [f for f, tests in by_file.items() if any(t.get_closest_marker("slow") for t in tests)]
-    rest = [f for f in by_file if f not in slow]
-    return [item for path in (*slow, *rest) for item in by_file[path]]
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    return sorted(items, key=lambda item: item.path not in slow_files)  # stable: order kept
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In pytest-xdist's workers (``scripts/dev.py test``), send the slow files first."""
+    """In pytest-xdist's workers (``scripts/dev.py test``), send the slow files first.
+
+    pytest calls this hook once with every collected item, the doctests of ``edu/`` too."""
     if hasattr(config, "workerinput"):
         items[:] = slow_files_first(items)

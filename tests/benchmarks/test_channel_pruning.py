@@ -126,3 +126,12 @@ def test_readme_quotes_the_distilled_rows_speedup_and_accuracy():
         f"It runs {report['runs']} times, each run a fresh process of {report['rounds']} rounds"
         in text
     )
+
+
+def test_every_option_of_a_timing_run_is_forwarded_to_it(monkeypatch, repo_script):
+    """Does WORKER_OPTIONS name every option but those of the report (how many runs, where
+    it goes), so that a new option cannot silently miss the fresh processes?"""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    module = repo_script("benchmarks/channel_pruning.py")
+    options = {action.dest for action in module.get_args_parser()._actions} - {"help"}
+    assert set(module.WORKER_OPTIONS) == options - {"runs", "json", "run_times"}

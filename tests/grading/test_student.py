@@ -177,9 +177,14 @@ def test_is_a_fork_bomb_contained(sandbox_root, sandbox_edu, make_policy):
     """Does a fork bomb stop at the process limit and leave nothing behind?"""
     cells = {
         "bomb": (
-            "def bomb(v):\n    import os, time\n    n = 0\n    for _ in range(1000):\n"
+            "def bomb(v):\n    import ctypes, os, time\n    libc = ctypes.CDLL(None)\n"
+            "    libc.prctl(15, b'edu-bomb-test', 0, 0, 0)  # PR_SET_NAME, kept by the children\n"
+            "    taken = ctypes.create_string_buffer(16)\n"
+            "    libc.prctl(16, taken, 0, 0, 0)  # PR_GET_NAME\n"
+            "    if taken.value != b'edu-bomb-test':\n        return np.array([-1])\n"
+            "    n = 0\n    for _ in range(1000):\n"
             "        try:\n            if os.fork() == 0:\n"
-            "                time.sleep(30)  # bomb-test\n                os._exit(0)\n"
+            "                time.sleep(30)\n                os._exit(0)\n"
             "            n += 1\n        except OSError:\n            break\n"
             "    return np.array([n])"
         )
@@ -189,7 +194,7 @@ def test_is_a_fork_bomb_contained(sandbox_root, sandbox_edu, make_policy):
         forked = int(code.call("bomb", np.ones(1))[0])
     assert 0 < forked < 24
     time.sleep(1)
-    left = subprocess.run(["pgrep", "-f", "bomb-test"], capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-x", "edu-bomb-test"], capture_output=True, text=True)
     assert left.stdout.strip() == ""
 
 
