@@ -32,10 +32,8 @@ def test_readmes_scan_is_the_one_the_row_ran():
 
 def test_readmes_per_layer_sparsities_of_sensitivity_70_are_the_rows():
     """Do the ranges README gives per group of layers hold the row's measured sparsities?"""
-    layers = {
-        layer["name"]: round(100 * layer["sparsity"])
-        for layer in _row("lab4", "sensitivity-70")["sparsity"]["layers"]
-    }
+    sparsity = _row("lab4", "sensitivity-70")["sparsity"]
+    layers = {layer["name"]: round(100 * layer["sparsity"]) for layer in sparsity["layers"]}
     names = list(layers)
     first_four = [layers[name] for name in names[1:5]]
     later = [layers[name] for name in names[5:]]
@@ -44,8 +42,7 @@ def test_readmes_per_layer_sparsities_of_sensitivity_70_are_the_rows():
     assert f"{min(first_four)} to {max(first_four)} % of the first four convolutions" in text
     assert f"{min(later)} to {max(later)} % of the later layers" in text
     assert f"and {layers['head_conv.0.conv']} % of the first convolution" in text
-    total = _row("lab4", "sensitivity-70")["sparsity"]["total_sparsity"]
-    assert f"{100 * total:.1f} % in all" in text
+    assert f"{100 * sparsity['total_sparsity']:.1f} % in all" in text
 
 
 def test_readmes_comparison_with_lab_2_follows_the_committed_runs():
