@@ -41,12 +41,15 @@ class SensitivityScan:
         Per layer, the accuracy at each sparsity.
     sizes : dict of str to int
         Per layer, its number of weights (what a sparsity of it is worth in total).
+    num_images : int
+        The images every accuracy was measured on (how far one image moves it).
     """
 
     base_accuracy: float
     sparsities: list[float]
     accuracies: dict[str, list[float]]
     sizes: dict[str, int]
+    num_images: int
 
 
 def sensitivity_scan(
@@ -78,7 +81,7 @@ def sensitivity_scan(
     levels = sorted(float(q) for q in sparsities)
     if not levels or levels[0] < 0 or levels[-1] > 100:
         raise ValueError(f"sparsities must be percentages in [0, 100], got {list(sparsities)}")
-    base = evaluate(net, loader, device=device).accuracy
+    base = evaluate(net, loader, device=device)
     accuracies, sizes = {}, {}
     for name, layer in prunable_layers(net):
         original = layer.weight.detach().clone()
@@ -89,7 +92,7 @@ def sensitivity_scan(
             with torch.no_grad():
                 layer.weight.copy_(original)
         sizes[name] = original.numel()
-    return SensitivityScan(base, levels, accuracies, sizes)
+    return SensitivityScan(base.accuracy, levels, accuracies, sizes, base.num_images)
 
 
 def _sparsities_within(scan: SensitivityScan, drop: float) -> dict[str, float]:
@@ -139,7 +142,7 @@ def sensitivity_sparsities(scan: SensitivityScan, total: float) -> dict[str, flo
     Examples
     --------
     >>> scan = SensitivityScan(0.9, [50.0, 90.0], {"a": [0.9, 0.2], "b": [0.9, 0.85]},
-    ...                        {"a": 100, "b": 300})
+    ...                        {"a": 100, "b": 300}, num_images=1000)
     >>> sensitivity_sparsities(scan, 75)  # b tolerates 90 %; a is kept at 50 %
     {'a': 50.0, 'b': 90.0}
     """

@@ -8,8 +8,10 @@ so nothing beyond the standard library is needed on the Python side.
 
 from __future__ import annotations
 
+import fcntl
 import html
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -101,15 +103,46 @@ def page_rows():
     return table_rows
 
 
+def build_once(base: Path, build=sphinx_build) -> tuple[int, str]:
+    """Build the notes into ``base/html`` with ``build`` (:func:`sphinx_build`) unless a
+    build there has already finished, and return that build's exit status and output.
+
+    An exclusive lock on ``base/lock`` makes concurrent callers (pytest-xdist's workers,
+    which share ``base``) wait for the first one's build and read its result
+    (``base/result.json``) instead of building again.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    record = base / "result.json"
+    with (base / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            result = build("html", base / "html", base / "doctrees")
+            output = result.stdout + result.stderr
+            record.write_text(json.dumps({"returncode": result.returncode, "output": output}))
+    finished = json.loads(record.read_text())
+    return finished["returncode"], finished["output"]
+
+
+@pytest.fixture(scope="session")
+def shared_build():
+    """:func:`build_once`, for the tests of the build that workers share."""
+    return build_once
+
+
 @pytest.fixture(scope="session")
 def docs_build(tmp_path_factory) -> DocsBuild:
-    """The notes built to HTML once per session, warnings as errors."""
-    base = tmp_path_factory.mktemp("docs")
-    html, doctrees = base / "html", base / "doctrees"
-    result = sphinx_build("html", html, doctrees)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"sphinx-build -W failed:\n{output[-6000:]}"
-    return DocsBuild(html, doctrees, output)
+    """The notes built to HTML once per test run, warnings as errors.
+
+    Under pytest-xdist every worker's temporary folder sits in one folder of the run,
+    so the build goes there and the workers share it; the tests only read it.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = tmp_path_factory.getbasetemp().parent / "docs-shared"
+    else:
+        base = tmp_path_factory.mktemp("docs")
+    returncode, output = build_once(base)
+    assert returncode == 0, f"sphinx-build -W failed:\n{output[-6000:]}"
+    return DocsBuild(base / "html", base / "doctrees", output)
 
 
 @pytest.fixture(scope="session")

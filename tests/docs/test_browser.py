@@ -84,13 +84,16 @@ def test_the_maths_check_fails_without_mathjax(
     html = page.read_text(encoding="utf-8")
     stripped, removed = re.subn(r"<script[^>]*tex-svg-full\.js[^>]*></script>", "", html)
     assert removed == 1
-    copy = page.with_name("proximal-without-mathjax.html")
+    # The copy lives outside the shared build; its <base> resolves the page's relative
+    # links (styles, figures) against the build's chapter folder, as for the original.
+    stripped, heads = re.subn(
+        r"<head>", f'<head><base href="{page.parent.as_uri()}/">', stripped, count=1
+    )
+    assert heads == 1
+    copy = tmp_path / "proximal-without-mathjax.html"
     copy.write_text(stripped, encoding="utf-8")
-    try:
-        with chromium_module.Chromium(chromium_path, tmp_path / "profile") as browser:
-            facts = _page_facts(browser, copy.as_uri())
-    finally:
-        copy.unlink()
+    with chromium_module.Chromium(chromium_path, tmp_path / "profile") as browser:
+        facts = _page_facts(browser, copy.as_uri())
     assert facts["mathjax"] is None
     assert facts["rendered"] == 0 and facts["maths"] >= 50
     assert facts["rawTex"]

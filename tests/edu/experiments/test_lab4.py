@@ -144,6 +144,7 @@ def test_sensitivity_rows_scan_training_images_and_reach_their_total(lab4_experi
     scan = json.loads((exp.row_dir("lab4", "sensitivity-80") / SCAN_FILE).read_text())
     chosen = record["details"]["layer_sparsities"]
     assert set(chosen) == set(scan["accuracies"])
+    assert scan["num_images"] == sum(len(y) for _, y in exp.scan_loader)
     for layer in record["sparsity"]["layers"]:
         assert layer["sparsity"] == pytest.approx(chosen[layer["name"]] / 100, abs=0.01)
 

@@ -23,6 +23,7 @@ def test_sensitivity_draws_one_line_per_layer_and_the_unpruned_level(tmp_path):
         [50.0, 90.0],
         {"head_conv.0.conv": [0.8, 0.1], "body_op.0.conv1.0.conv": [0.9, 0.7]},
         {"head_conv.0.conv": 432, "body_op.0.conv1.0.conv": 2304},
+        num_images=1000,
     )
     figure = plot_sensitivity(scan)
     (ax,) = figure.axes

@@ -43,6 +43,7 @@ def test_scan_measures_each_layer_pruned_alone_and_restores_it(random_batches):
         expected = _accuracy_by_hand(alone, batches)
         assert scan.accuracies[name][scan.sparsities.index(q)] == pytest.approx(expected)
     assert scan.sizes[names[0]] == 16 * 3 * 9
+    assert scan.num_images == 4 * 32
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     assert len({a for accs in scan.accuracies.values() for a in accs}) > 1  # pruning told
 
@@ -79,7 +80,7 @@ def test_chosen_sparsities_reach_the_total_at_the_least_worst_loss(total, seed):
         for i in range(4)
     }
     sizes = {f"layer{i}": int(n) for i, n in enumerate(torch.randint(10, 1000, (4,), generator=g))}
-    scan = SensitivityScan(0.9, sparsities, accuracies, sizes)
+    scan = SensitivityScan(0.9, sparsities, accuracies, sizes, num_images=1000)
     chosen = sensitivity_sparsities(scan, total)
     weights = sum(sizes.values())
     assert sum(sizes[k] * q for k, q in chosen.items()) / weights >= total
@@ -91,7 +92,7 @@ def test_chosen_sparsities_reach_the_total_at_the_least_worst_loss(total, seed):
 
 
 def test_an_unreachable_total_and_bad_sparsities_are_refused():
-    scan = SensitivityScan(0.9, [50.0], {"a": [0.8]}, {"a": 10})
+    scan = SensitivityScan(0.9, [50.0], {"a": [0.8]}, {"a": 10}, num_images=1000)
     with pytest.raises(ValueError, match=r"at most 50\.0 %"):
         sensitivity_sparsities(scan, 60)
     with pytest.raises(ValueError, match="percentages"):
