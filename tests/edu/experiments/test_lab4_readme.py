@@ -70,3 +70,29 @@ def test_readmes_comparison_with_lab_2_follows_the_committed_runs():
     ]
     assert chosen > max(seeds)
     assert f"Lab 2's 70 % rows ({min(seeds):.4f} to {max(seeds):.4f})" in text
+
+
+def test_readmes_sparse_kmeans_rows_are_the_committed_runs():
+    """Are the sparse k-means rows' accuracies, epochs and costs in points as run?"""
+    text = _readme_text()
+    start = _row("lab4", "sensitivity-80")
+    zero = 100 * start["sparsity"]["total_sparsity"]
+    assert f"{zero:.1f} % of the weights zero; {start['accuracy']:.4f})" in text
+    float_accuracy = _row("lab2", "float")["accuracy"]
+    for bits in (4, 3):
+        sparse, dense = _row("lab4", f"sparse-kmeans-{bits}"), _row("lab4", f"kmeans-{bits}")
+        assert sparse["details"]["start"] == ["lab4", "sensitivity-80"]
+        assert sparse["sparsity"]["total_sparsity"] == start["sparsity"]["total_sparsity"]
+        reached = f"`sparse-kmeans-{bits}` reached {sparse['accuracy']:.4f}"
+        assert f"{reached} (epoch {sparse['best_epoch']}" in text
+        cost = 100 * (start["accuracy"] - sparse["accuracy"])
+        assert f"{cost:.2f} points below" in text
+        dense_cost = 100 * (float_accuracy - dense["accuracy"])
+        points = "points " if bits == 4 else ""
+        dense_row = f"(`kmeans-{bits}`, {dense['accuracy']:.4f})"
+        assert f"{dense_cost:.2f} {points}at {bits} bits {dense_row}" in text
+        assert cost <= dense_cost  # "it cost no more"
+    last = _row("lab4", "sparse-kmeans-4")["history"][-1]["test_accuracy"]
+    assert f"the last gave {last:.4f}" in text
+    history = [epoch["test_accuracy"] for epoch in _row("lab4", "sparse-kmeans-3")["history"]]
+    assert history[-1] == max(history)  # "still rising"
