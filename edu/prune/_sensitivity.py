@@ -42,7 +42,8 @@ class SensitivityScan:
     sizes : dict of str to int
         Per layer, its number of weights (what a sparsity of it is worth in total).
     num_images : int
-        The images every accuracy was measured on (how far one image moves it).
+        How many images every accuracy was measured on: one image moves an accuracy
+        by ``1 / num_images``.
     """
 
     base_accuracy: float

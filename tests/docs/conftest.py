@@ -118,7 +118,9 @@ def build_once(base: Path, build=sphinx_build) -> tuple[int, str]:
         if not record.exists():
             result = build("html", base / "html", base / "doctrees")
             output = result.stdout + result.stderr
-            record.write_text(json.dumps({"returncode": result.returncode, "output": output}))
+            partial = base / "result.json.partial"  # renamed whole: never read half-written
+            partial.write_text(json.dumps({"returncode": result.returncode, "output": output}))
+            os.replace(partial, record)
     finished = json.loads(record.read_text())
     return finished["returncode"], finished["output"]
 
@@ -133,11 +135,13 @@ def shared_build():
 def docs_build(tmp_path_factory) -> DocsBuild:
     """The notes built to HTML once per test run, warnings as errors.
 
-    Under pytest-xdist every worker's temporary folder sits in one folder of the run,
-    so the build goes there and the workers share it; the tests only read it.
+    Under pytest-xdist the workers share it (the tests only read it): it goes beside
+    their temporary folders, in a folder named after the run's id, so that no other run
+    can find it.
     """
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = tmp_path_factory.getbasetemp().parent / "docs-shared"
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if os.environ.get("PYTEST_XDIST_WORKER") and run:
+        base = tmp_path_factory.getbasetemp().parent / f"docs-{run}"
     else:
         base = tmp_path_factory.mktemp("docs")
     returncode, output = build_once(base)

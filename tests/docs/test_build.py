@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pickle
-import shutil
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 

@@ -2,46 +2,56 @@
 
 import subprocess
 import threading
-import time
 
 
-def _fake_build(calls: list[str], returncode: int):
-    """A stand-in for ``sphinx_build`` that takes a moment, counts its calls and writes
-    one page, so that a second caller arrives while the first is still building."""
+class _FakeBuild:
+    """A stand-in for ``sphinx_build`` that counts its calls, writes one page, and holds
+    the first call until released, so that a second caller can be made to arrive while
+    the first is still building."""
 
-    def build(builder, out, doctrees, source=None):
-        calls.append(builder)
-        time.sleep(0.3)
+    def __init__(self, returncode: int):
+        self.returncode = returncode
+        self.calls = 0
+        self.building = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, builder, out, doctrees, source=None):
+        self.calls += 1
+        self.building.set()
+        self.release.wait(timeout=30)
         out.mkdir(parents=True)
         (out / "index.html").write_text("<html></html>")
-        return subprocess.CompletedProcess([], returncode, stdout="built\n", stderr="")
-
-    return build
+        return subprocess.CompletedProcess([], self.returncode, stdout="built\n", stderr="")
 
 
-def test_concurrent_callers_share_one_build(shared_build, tmp_path):
-    """Do two workers asking at once get one build, both its result and its pages?"""
-    calls: list[str] = []
-    build = _fake_build(calls, returncode=0)
+def test_a_caller_arriving_during_the_build_waits_for_it_and_shares_it(shared_build, tmp_path):
+    """Does a second worker asking mid-build wait, then get the one build's result?"""
+    build = _FakeBuild(returncode=0)
     results = []
-    workers = [
-        threading.Thread(target=lambda: results.append(shared_build(tmp_path / "docs", build)))
-        for _ in range(2)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert calls == ["html"]
+
+    def ask():
+        results.append(shared_build(tmp_path / "docs", build))
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert build.building.wait(timeout=30)
+    second = threading.Thread(target=ask)
+    second.start()
+    second.join(timeout=0.5)
+    assert second.is_alive(), "the second caller did not wait for the build in progress"
+    build.release.set()
+    first.join()
+    second.join()
+    assert build.calls == 1
     assert results == [(0, "built\n"), (0, "built\n")]
     assert (tmp_path / "docs" / "html" / "index.html").is_file()
 
 
 def test_a_failed_build_is_reported_to_every_caller_not_rebuilt(shared_build, tmp_path):
     """Does a later caller get the first build's failure and output, without building?"""
-    calls: list[str] = []
-    build = _fake_build(calls, returncode=2)
+    build = _FakeBuild(returncode=2)
+    build.release.set()
     first = shared_build(tmp_path / "docs", build)
     second = shared_build(tmp_path / "docs", build)
-    assert calls == ["html"]
+    assert build.calls == 1
     assert first == second == (2, "built\n")

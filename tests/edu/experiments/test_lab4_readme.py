@@ -73,26 +73,54 @@ def test_readmes_comparison_with_lab_2_follows_the_committed_runs():
 
 
 def test_readmes_sparse_kmeans_rows_are_the_committed_runs():
-    """Are the sparse k-means rows' accuracies, epochs and costs in points as run?"""
+    """Are the sparse k-means rows' settings, accuracies, epochs and costs in points, and
+    the comparison with the dense k-means rows, as run?"""
     text = _readme_text()
     start = _row("lab4", "sensitivity-80")
     zero = 100 * start["sparsity"]["total_sparsity"]
     assert f"{zero:.1f} % of the weights zero; {start['accuracy']:.4f})" in text
     float_accuracy = _row("lab2", "float")["accuracy"]
-    for bits in (4, 3):
+    phrases = {
+        4: "(epoch {best}; the last gave {last:.4f}), {cost:.2f} points below `sensitivity-80`;",
+        3: "(epoch {best}, still rising), {cost:.2f} points below it.",
+    }
+    dense_phrases = {4: "{cost:.2f} points at 4 bits", 3: "and {cost:.2f} at 3 bits"}
+    fewer = []
+    for bits, phrase in phrases.items():
         sparse, dense = _row("lab4", f"sparse-kmeans-{bits}"), _row("lab4", f"kmeans-{bits}")
-        assert sparse["details"]["start"] == ["lab4", "sensitivity-80"]
+        details = sparse["details"]
+        assert details["start"] == ["lab4", "sensitivity-80"]
+        assert details["kmeans"] and details["max_centroids"] == 2**bits
+        assert details["pruned_nonzero"] == 0 and details["pruned_zero_ok"]
+        assert sparse["epochs"] == dense["epochs"] == 20
         assert sparse["sparsity"]["total_sparsity"] == start["sparsity"]["total_sparsity"]
-        reached = f"`sparse-kmeans-{bits}` reached {sparse['accuracy']:.4f}"
-        assert f"{reached} (epoch {sparse['best_epoch']}" in text
+        history = [epoch["test_accuracy"] for epoch in sparse["history"]]
+        assert sparse["accuracy"] == max(history) == history[sparse["best_epoch"] - 1]
+        if bits == 3:
+            assert history[-1] == max(history)  # "still rising"
         cost = 100 * (start["accuracy"] - sparse["accuracy"])
-        assert f"{cost:.2f} points below" in text
+        filled = phrase.format(best=sparse["best_epoch"], last=history[-1], cost=cost)
+        assert f"`sparse-kmeans-{bits}` reached {sparse['accuracy']:.4f} {filled}" in text
         dense_cost = 100 * (float_accuracy - dense["accuracy"])
-        points = "points " if bits == 4 else ""
         dense_row = f"(`kmeans-{bits}`, {dense['accuracy']:.4f})"
-        assert f"{dense_cost:.2f} {points}at {bits} bits {dense_row}" in text
-        assert cost <= dense_cost  # "it cost no more"
-    last = _row("lab4", "sparse-kmeans-4")["history"][-1]["test_accuracy"]
-    assert f"the last gave {last:.4f}" in text
-    history = [epoch["test_accuracy"] for epoch in _row("lab4", "sparse-kmeans-3")["history"]]
-    assert history[-1] == max(history)  # "still rising"
+        assert f"{dense_phrases[bits].format(cost=dense_cost)} {dense_row}" in text
+        fewer.append(round(100 * (dense_cost - cost)))
+    span = [epoch["test_accuracy"] for epoch in start["history"][-5:]]
+    spread = round(10_000 * (max(span) - min(span)))
+    assert f"it cost about as much ({fewer[0]} and {fewer[1]} fewer of the 10,000" in text
+    assert f"`sensitivity-80` alone spanned {spread} over its last five epochs" in text
+    assert all(0 <= images < spread for images in fewer)  # "about as much"
+
+
+def test_committed_scans_measured_scan_images_images():
+    """Is every accuracy of the committed scans a whole number of 1/SCAN_IMAGES (the
+    scans were written before they recorded their image count)?"""
+    for row in ("sensitivity-70", "sensitivity-80"):
+        scan = json.loads((REFERENCE / "lab4" / row / SCAN_FILE).read_text())
+        accuracies = [scan["base_accuracy"]] + [
+            a for layer in scan["accuracies"].values() for a in layer
+        ]
+        assert scan.get("num_images", SCAN_IMAGES) == SCAN_IMAGES
+        counts = [accuracy * SCAN_IMAGES for accuracy in accuracies]
+        assert all(abs(count - round(count)) < 1e-6 for count in counts)
+        assert any(round(count) % 2 for count in counts)  # not on a grid of half as many
