@@ -81,12 +81,16 @@ def test_maths_pages_load_the_local_mathjax(docs_build):
 
 
 def test_figures_exist_and_are_images(docs_build):
-    """Does every edu-figure of every chapter end up as a readable PNG in its page?"""
+    """Does every edu-figure of every chapter, and the shipped frontier's plot where a
+    chapter shows it, end up as a readable PNG in its page?"""
+    frontier_shipped = (DOCS / "results" / "frontier" / "frontier.png").is_file()
     for name in CHAPTERS:
         source = (DOCS / "chapters" / f"{name}.md").read_text(encoding="utf-8")
         page = docs_build.html / "chapters" / f"{name}.html"
         images = _assets(page).images
-        assert len(images) == source.count("{edu-figure}") >= 1, name
+        figures = source.count("{edu-figure}")
+        plots = source.count("{frontier-results}") if frontier_shipped else 0
+        assert len(images) == figures + plots and figures >= 1, name
         for src in images:
             with Image.open(page.parent / src) as image:
                 assert image.format == "PNG"

@@ -43,6 +43,18 @@ def test_the_committed_frontier_is_complete_and_its_command_is_readmes():
     assert quoted is not None and command.startswith(quoted.group(1))
 
 
+def test_the_committed_frontier_holds_every_finished_row():
+    """Is every row the reproduction finished (a ``row.json`` of Labs 2, 3 and 4) in the
+    committed frontier, so that README's table was drawn from all of them?"""
+    finished = {
+        (path.parts[-3], path.parts[-2])
+        for path in (REPO / "outputs" / "reference").glob("lab[234]/*/row.json")
+    }
+    measured = {(m["lab"], m["row"]) for m in _committed()["models"]}
+    assert len(finished) > 30
+    assert finished <= measured, f"not in the frontier: {sorted(finished - measured)}"
+
+
 def test_readmes_frontier_table_is_the_committed_run():
     """Is every row of README's table, and only those, an unbeaten model of the
     committed run (edu.plots.pareto_front, itself tested against a brute-force oracle),
@@ -135,3 +147,23 @@ def test_readmes_k_means_against_linear_comparison_follows_the_committed_run():
         assert f"{committed[linear]['test_accuracy']:.4f}" in text
     size = committed["kmeans-3"]["file_bytes"] / committed["qat-3"]["file_bytes"]
     assert f"in a file {size:.2f} times as large" in text
+
+
+def test_readmes_sparse_kmeans_files_follow_the_committed_run():
+    """Are the sparse k-means files' bytes, ratios and points as measured, between the
+    sparse QAT rows as README says, and is their start's own loss the run's?"""
+    committed = _committed()
+    models = {m["row"]: m for m in committed["models"]}
+    text = _readme_text()
+    for row, bytes_word in (("sparse-kmeans-3", " bytes"), ("sparse-kmeans-4", "")):
+        m = models[row]
+        below = 100 * (committed["float_accuracy"] - m["test_accuracy"])
+        assert (
+            f"`{row}` {'takes ' if bytes_word else ''}{m['file_bytes']:,}{bytes_word} "
+            f"({m['ratio']:.1f}x) at {below:.2f}"
+        ) in text
+        assert m["test_accuracy"] > models["sparse-qat-2"]["test_accuracy"]
+        assert m["file_bytes"] < models["sparse-qat-3"]["file_bytes"]
+        assert models["sparse-qat-3"]["ratio"] < m["ratio"] < models["sparse-qat-2"]["ratio"]
+    start = 100 * (committed["float_accuracy"] - models["sensitivity-80"]["test_accuracy"])
+    assert f"`sensitivity-80` alone, in float, is {start:.2f} points below" in text

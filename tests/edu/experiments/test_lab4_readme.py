@@ -1,6 +1,7 @@
 """README's account of Lab 4's sensitivity-chosen sparsity against the committed rows."""
 
 import json
+import statistics
 from pathlib import Path
 
 from edu.cli._common import SCAN_IMAGES
@@ -124,3 +125,33 @@ def test_committed_scans_measured_scan_images_images():
         counts = [accuracy * SCAN_IMAGES for accuracy in accuracies]
         assert all(abs(count - round(count)) < 1e-6 for count in counts)
         assert any(round(count) % 2 for count in counts)  # not on a grid of half as many
+
+
+def test_readmes_distilled_sparse_kmeans_row_is_the_committed_run():
+    """Are the distilled row's accuracy, best epoch and difference in images as run, and
+    did it differ from the row without the teacher only in the teacher?"""
+    distilled, plain = _row("lab4", "sparse-kmeans-4-distilled"), _row("lab4", "sparse-kmeans-4")
+    assert distilled["details"].pop("distillation")["teacher"] == "float checkpoint"
+    assert distilled["details"] == plain["details"]
+    assert distilled["settings"] == plain["settings"]
+    text = _readme_text()
+    assert f"reached {distilled['accuracy']:.4f} (epoch {distilled['best_epoch']}):" in text
+    fewer = round(10_000 * (plain["accuracy"] - distilled["accuracy"]))
+    assert f"{fewer} test images fewer than without the teacher" in text
+    plain_span = [epoch["test_accuracy"] for epoch in plain["history"][-5:]]
+    assert 0 <= fewer <= 10_000 * (max(plain_span) - min(plain_span))  # "nothing measurable"
+
+
+def test_readmes_account_of_lab_4s_epochs_is_the_rows_history():
+    """Are the number of finetuned rows and epochs, and their median time, as recorded?"""
+    histories = [
+        json.loads(path.read_text()).get("history") or []
+        for path in sorted((REFERENCE / "lab4").glob("*/row.json"))
+    ]
+    seconds = [epoch["seconds"] for history in histories for epoch in history]
+    rows = sum(1 for history in histories if history)
+    text = _readme_text()
+    assert (
+        f"its {rows} finetuned rows ran {len(seconds)} epochs, a median of "
+        f"{statistics.median(seconds):.0f} s each"
+    ) in text
