@@ -155,13 +155,14 @@ def test_readmes_sparse_kmeans_files_follow_the_committed_run():
     committed = _committed()
     models = {m["row"]: m for m in committed["models"]}
     text = _readme_text()
-    for row, bytes_word in (("sparse-kmeans-3", " bytes"), ("sparse-kmeans-4", "")):
+    phrases = {
+        "sparse-kmeans-3": "`sparse-kmeans-3` takes {size:,} bytes ({ratio:.1f}x) at {below:.2f}",
+        "sparse-kmeans-4": "`sparse-kmeans-4` {size:,} ({ratio:.1f}x) at {below:.2f}",
+    }
+    for row, phrase in phrases.items():
         m = models[row]
         below = 100 * (committed["float_accuracy"] - m["test_accuracy"])
-        assert (
-            f"`{row}` {'takes ' if bytes_word else ''}{m['file_bytes']:,}{bytes_word} "
-            f"({m['ratio']:.1f}x) at {below:.2f}"
-        ) in text
+        assert phrase.format(size=m["file_bytes"], ratio=m["ratio"], below=below) in text
         assert m["test_accuracy"] > models["sparse-qat-2"]["test_accuracy"]
         assert m["file_bytes"] < models["sparse-qat-3"]["file_bytes"]
         assert models["sparse-qat-3"]["ratio"] < m["ratio"] < models["sparse-qat-2"]["ratio"]

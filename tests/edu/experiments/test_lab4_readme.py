@@ -1,4 +1,5 @@
-"""README's account of Lab 4's sensitivity-chosen sparsity against the committed rows."""
+"""README's account of Lab 4's rows (sensitivity-chosen sparsity, pruning with shared
+weights, the run's epochs) against the committed rows and scans."""
 
 import json
 import statistics
